@@ -1,0 +1,1 @@
+//! Benchmarks against tokio (criterion benches in `benches/`, binaries in `src/bin/`).

@@ -1,0 +1,74 @@
+//! Cooperative scheduling budget.
+//!
+//! A task whose resources are always ready (a consumer of a hot channel, a reader of a fast
+//! socket) would never return `Pending` and would starve every other task on its worker.
+//! Each poll of a task gets a budget of operations; runtime leaf futures spend one unit each
+//! time they make progress, and once it is spent they return `Pending` after waking the task,
+//! which then runs again behind the other runnable tasks.
+
+use crate::park;
+use std::cell::Cell;
+use std::task::{Context, Poll};
+
+/// Operations per task poll, as in tokio.
+const BUDGET: u8 = 128;
+
+thread_local! {
+    /// `None` outside a task poll: `block_on` and plain threads are never throttled.
+    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+}
+
+/// Runs one task poll with a fresh budget.
+#[inline]
+pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<u8>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|cell| cell.set(self.0));
+        }
+    }
+    let _reset = Reset(CURRENT.with(|cell| cell.replace(Some(BUDGET))));
+    f()
+}
+
+/// One unit of budget; given back if the operation turns out not to make progress.
+pub(crate) struct Permit {
+    refund: bool,
+}
+
+impl Permit {
+    /// The operation completed: the unit stays spent.
+    #[inline]
+    pub(crate) fn made_progress(mut self) {
+        self.refund = false;
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if self.refund {
+            let _ = CURRENT.try_with(|cell| {
+                if let Some(left) = cell.get() {
+                    cell.set(Some(left.saturating_add(1).min(BUDGET)));
+                }
+            });
+        }
+    }
+}
+
+/// Takes one unit, or wakes the task and returns `Pending` if the budget is spent.
+#[inline]
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Permit> {
+    CURRENT.with(|cell| match cell.get() {
+        None => Poll::Ready(Permit { refund: false }),
+        Some(0) => {
+            park::record_yield();
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Some(left) => {
+            cell.set(Some(left - 1));
+            Poll::Ready(Permit { refund: true })
+        }
+    })
+}

@@ -1,0 +1,68 @@
+//! The driver: one `mio::Poll` for socket readiness plus the timer wheel, turned by whichever
+//! idle worker holds it (see `scheduler::park`), and without blocking by busy workers
+//! between tasks. No thread of its own, no thread per timer.
+
+use crate::io::IoDriver;
+use crate::time::TimeDriver;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The token of the waker that interrupts a blocking poll.
+const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
+
+pub(crate) struct Driver {
+    poll: mio::Poll,
+    events: mio::Events,
+    handle: Arc<Handle>,
+}
+
+/// What leaf futures use to register sockets and timers.
+pub(crate) struct Handle {
+    pub(crate) io: IoDriver,
+    pub(crate) time: TimeDriver,
+    waker: mio::Waker,
+}
+
+impl Driver {
+    pub(crate) fn new() -> io::Result<(Driver, Arc<Handle>)> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let handle = Arc::new(Handle {
+            io: IoDriver::new(poll.registry().try_clone()?),
+            time: TimeDriver::new(),
+            waker,
+        });
+        let driver = Driver {
+            poll,
+            events: mio::Events::with_capacity(1024),
+            handle: handle.clone(),
+        };
+        Ok((driver, handle))
+    }
+
+    /// Waits for I/O, the next timer, an unpark or `timeout`, whichever comes first, then
+    /// wakes the tasks whose sockets became ready and whose timers expired.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>) {
+        let handle = &*self.handle;
+        let timeout = handle.time.before_park(timeout);
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            // Nothing a task did can cause this; keep the runtime alive and report it.
+            Err(error) => eprintln!("parkade: polling the I/O driver failed: {error}"),
+        }
+        handle.time.after_park();
+        handle.io.dispatch(&self.events, WAKE_TOKEN);
+        handle.time.fire_expired();
+    }
+}
+
+impl Handle {
+    /// Interrupts a worker blocked in `Driver::park`.
+    pub(crate) fn unpark(&self) {
+        if let Err(error) = self.waker.wake() {
+            eprintln!("parkade: waking the I/O driver failed: {error}");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! A socket registered with the driver: the bridge from mio's readiness to a task's park.
+
+use super::scheduled::ScheduledIo;
+use super::Direction;
+use crate::driver;
+use crate::park::{self, IoDirection, ParkReason};
+use crate::{coop, scheduler};
+use std::io;
+use std::panic::Location;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+pub(crate) struct Registration {
+    handle: Arc<driver::Handle>,
+    shared: Arc<ScheduledIo>,
+    token: mio::Token,
+}
+
+impl Registration {
+    fn new<S: mio::event::Source>(source: &mut S) -> io::Result<Registration> {
+        let handle = scheduler::context::driver_handle();
+        let (token, shared) = handle.io.allocate();
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        if let Err(error) = handle.io.registry().register(source, token, interest) {
+            handle.io.release(token);
+            return Err(error);
+        }
+        Ok(Registration {
+            handle,
+            shared,
+            token,
+        })
+    }
+
+    /// Runs `op` until it does not say `WouldBlock`, parking on readiness in between with
+    /// reason `IO wait` (`detail`) at `site`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        detail: IoDirection,
+        site: &'static Location<'static>,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let permit = ready!(coop::poll_proceed(cx));
+        loop {
+            let event = match self.shared.poll_ready(cx, direction) {
+                Poll::Ready(event) => event,
+                Poll::Pending => {
+                    park::record(ParkReason::IoWait(detail), site);
+                    return Poll::Pending;
+                }
+            };
+            match op() {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.shared.clear_readiness(event);
+                }
+                result => {
+                    permit.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    fn deregister<S: mio::event::Source>(&self, source: &mut S) -> io::Result<()> {
+        let result = self.handle.io.registry().deregister(source);
+        self.handle.io.release(self.token);
+        self.shared.clear_wakers();
+        result
+    }
+}
+
+/// A mio socket and its registration; deregistered on drop.
+pub(crate) struct PollEvented<S: mio::event::Source> {
+    io: Option<S>,
+    registration: Registration,
+}
+
+impl<S: mio::event::Source> PollEvented<S> {
+    /// # Panics
+    /// Outside a Parkade runtime.
+    pub(crate) fn new(mut io: S) -> io::Result<PollEvented<S>> {
+        let registration = Registration::new(&mut io)?;
+        Ok(PollEvented {
+            io: Some(io),
+            registration,
+        })
+    }
+
+    pub(crate) fn io(&self) -> &S {
+        self.io
+            .as_ref()
+            .expect("invariant: socket present until drop")
+    }
+
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    /// Deregisters and returns the socket.
+    pub(crate) fn into_inner(mut self) -> io::Result<S> {
+        let mut io = self
+            .io
+            .take()
+            .expect("invariant: socket present until drop");
+        self.registration.deregister(&mut io)?;
+        Ok(io)
+    }
+}
+
+impl<S: mio::event::Source> Drop for PollEvented<S> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            let _ = self.registration.deregister(&mut io);
+        }
+    }
+}

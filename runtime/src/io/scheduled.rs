@@ -1,0 +1,159 @@
+//! The readiness of one registered socket, and the tasks waiting on it.
+
+use crate::loom::lock;
+use std::sync::atomic::{AtomicUsize, Ordering::*};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+const READABLE: usize = 0b0_0001;
+const WRITABLE: usize = 0b0_0010;
+const READ_CLOSED: usize = 0b0_0100;
+const WRITE_CLOSED: usize = 0b0_1000;
+const ERROR: usize = 0b1_0000;
+const READINESS_MASK: usize = 0b1_1111;
+/// The dispatch tick that last set readiness, above the readiness bits.
+const TICK_SHIFT: usize = 16;
+
+/// Which half of a socket an operation uses.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    /// Readiness bits that let an operation in this direction proceed (an error or a closed
+    /// half must wake the waiter so that the syscall reports it).
+    fn mask(self) -> usize {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED | ERROR,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+        }
+    }
+}
+
+/// Readiness observed by a `poll_ready`, to be cleared if the syscall says `WouldBlock`.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct ReadyEvent {
+    tick: u16,
+    ready: usize,
+}
+
+pub(crate) struct ScheduledIo {
+    /// `tick << TICK_SHIFT | readiness bits`.
+    readiness: AtomicUsize,
+    waiters: Mutex<Waiters>,
+    generation: u32,
+}
+
+#[derive(Default)]
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+impl ScheduledIo {
+    pub(super) fn new(generation: u32) -> ScheduledIo {
+        ScheduledIo {
+            readiness: AtomicUsize::new(0),
+            waiters: Mutex::new(Waiters::default()),
+            generation,
+        }
+    }
+
+    pub(super) fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    pub(super) fn set_readiness(&self, tick: u16, event: &mio::event::Event) {
+        let mut ready = 0;
+        if event.is_readable() {
+            ready |= READABLE;
+        }
+        if event.is_writable() {
+            ready |= WRITABLE;
+        }
+        if event.is_read_closed() {
+            ready |= READ_CLOSED;
+        }
+        if event.is_write_closed() {
+            ready |= WRITE_CLOSED;
+        }
+        if event.is_error() {
+            ready |= ERROR;
+        }
+        let _ = self.readiness.fetch_update(AcqRel, Acquire, |current| {
+            Some((tick as usize) << TICK_SHIFT | (current & READINESS_MASK) | ready)
+        });
+    }
+
+    pub(super) fn take_wakers(
+        &self,
+        event: &mio::event::Event,
+        out: &mut smallvec::SmallVec<[Waker; 16]>,
+    ) {
+        let mut waiters = lock(&self.waiters);
+        let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+        let writable = event.is_writable() || event.is_write_closed() || event.is_error();
+        if readable {
+            out.extend(waiters.reader.take());
+        }
+        if writable {
+            out.extend(waiters.writer.take());
+        }
+    }
+
+    /// Ready if the socket may proceed in `direction`; otherwise the task's waker is stored
+    /// (one waiter per direction, as for a socket owned by one task or split in two halves).
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<ReadyEvent> {
+        let current = self.readiness.load(Acquire);
+        if current & direction.mask() != 0 {
+            return Poll::Ready(Self::event(current, direction));
+        }
+        let mut waiters = lock(&self.waiters);
+        let slot = match direction {
+            Direction::Read => &mut waiters.reader,
+            Direction::Write => &mut waiters.writer,
+        };
+        match slot {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        // Readiness may have arrived between the load and storing the waker.
+        let current = self.readiness.load(Acquire);
+        if current & direction.mask() != 0 {
+            return Poll::Ready(Self::event(current, direction));
+        }
+        Poll::Pending
+    }
+
+    fn event(current: usize, direction: Direction) -> ReadyEvent {
+        ReadyEvent {
+            tick: (current >> TICK_SHIFT) as u16,
+            ready: current & direction.mask(),
+        }
+    }
+
+    /// The syscall said `WouldBlock`: forget the readiness it was attempted on, unless a newer
+    /// event set it again meanwhile.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        // Closed and error states are final; keep them.
+        let clear = event.ready & (READABLE | WRITABLE);
+        let _ = self.readiness.fetch_update(AcqRel, Acquire, |current| {
+            if (current >> TICK_SHIFT) as u16 != event.tick {
+                return None;
+            }
+            Some(current & !clear)
+        });
+    }
+
+    /// Drops the stored wakers (the socket is going away).
+    pub(crate) fn clear_wakers(&self) {
+        let waiters = std::mem::take(&mut *lock(&self.waiters));
+        drop(waiters);
+    }
+}

@@ -1,0 +1,47 @@
+//! One seam for every synchronization primitive the runtime uses, so the same code runs under
+//! `loom`'s model checker (`RUSTFLAGS="--cfg loom"`) and on `std` in production.
+
+#[cfg(loom)]
+pub(crate) use loom::{
+    cell::UnsafeCell,
+    sync::{atomic, Arc, Condvar, Mutex, MutexGuard},
+};
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::{atomic, Arc, Condvar, Mutex, MutexGuard};
+
+#[cfg(not(loom))]
+pub(crate) use self::cell::UnsafeCell;
+
+#[cfg(not(loom))]
+mod cell {
+    /// `core::cell::UnsafeCell` with loom's closure-based accessors, so that loom can track
+    /// every access while production code compiles to a plain pointer.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+            UnsafeCell(core::cell::UnsafeCell::new(value))
+        }
+
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: the runtime never panics while holding its own locks,
+/// and a user panic inside a task is caught before it can reach one.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

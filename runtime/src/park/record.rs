@@ -1,0 +1,244 @@
+//! The park record, real twin (feature `profiling` on). Its empty twin is `record_off.rs`.
+//!
+//! A record lives in each task's header. The word packs the reason's code (bits 48..63), the
+//! site's address (bits 0..48: a `&'static Location` is a user-space pointer, so it fits) and
+//! bit 63, set from a park until the poll that resumes it. A park is one relaxed store of that
+//! word; `since` is stamped by the worker when the poll returns `Pending` with the clock it
+//! read at the poll's start. Readers re-read the word after `since` and retry if it changed.
+
+use super::table::ParkTable;
+use super::{clock, ParkReason};
+use crate::loom::atomic::{AtomicU64, Ordering::*};
+use std::cell::Cell;
+use std::panic::Location;
+use std::ptr;
+
+const PARKED: u64 = 1 << 63;
+const CODE_SHIFT: u32 = 48;
+const CODE_MASK: u64 = 0x7fff;
+const SITE_MASK: u64 = (1 << CODE_SHIFT) - 1;
+
+/// The park fields of a task header. Written only by the thread polling the task.
+pub(crate) struct Record {
+    /// code << 48 | site address | PARKED.
+    word: AtomicU64,
+    /// Coarse-clock nanoseconds at the last park.
+    since: AtomicU64,
+    /// Number of polls so far.
+    polls: AtomicU64,
+    /// The id of the task that spawned this one (0: none).
+    parent: u64,
+}
+
+/// A consistent copy of a record.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct RawPark {
+    pub(crate) reason: ParkReason,
+    pub(crate) site: Option<&'static Location<'static>>,
+    pub(crate) since: u64,
+}
+
+impl Record {
+    pub(crate) fn new() -> Record {
+        Record {
+            word: AtomicU64::new(0),
+            since: AtomicU64::new(0),
+            polls: AtomicU64::new(0),
+            parent: current_task_id(),
+        }
+    }
+
+    pub(crate) fn parent(&self) -> Option<u64> {
+        (self.parent != 0).then_some(self.parent)
+    }
+
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.load(Relaxed)
+    }
+
+    /// The last park, read consistently against a concurrent park by the polling thread.
+    pub(crate) fn read(&self) -> Option<RawPark> {
+        loop {
+            let word = self.word.load(Acquire);
+            let since = self.since.load(Acquire);
+            if self.word.load(Acquire) != word {
+                continue;
+            }
+            return decode(word).map(|(reason, site)| RawPark {
+                reason,
+                site,
+                since,
+            });
+        }
+    }
+}
+
+fn encode(code: u16, site: &'static Location<'static>) -> u64 {
+    let address = site as *const Location<'static> as usize as u64;
+    debug_assert_eq!(address & !SITE_MASK, 0, "site address above 48 bits");
+    PARKED | (u64::from(code) & CODE_MASK) << CODE_SHIFT | (address & SITE_MASK)
+}
+
+fn decode(word: u64) -> Option<(ParkReason, Option<&'static Location<'static>>)> {
+    let code = ((word >> CODE_SHIFT) & CODE_MASK) as u16;
+    let reason = ParkReason::from_code(code)?;
+    let address = (word & SITE_MASK) as usize;
+    let site = if address == 0 {
+        None
+    } else {
+        // SAFETY: every non-zero site in a word was written by `encode` from a
+        // `&'static Location`, whose address stays valid for the whole program.
+        Some(unsafe { &*(address as *const Location<'static>) })
+    };
+    Some((reason, site))
+}
+
+/// The (reason, site) of a park-time table key; key 0 collects parks the table had no room for.
+pub(crate) fn decode_key(key: u64) -> Option<(ParkReason, Option<&'static Location<'static>>)> {
+    if key == 0 {
+        return Some((ParkReason::Unknown, None));
+    }
+    decode(key)
+}
+
+/// What the worker set up for the poll running on this thread.
+struct Current {
+    record: Cell<*const Record>,
+    recorded: Cell<bool>,
+    task_id: Cell<u64>,
+    table: Cell<*const ParkTable>,
+}
+
+thread_local! {
+    static CURRENT: Current = const {
+        Current {
+            record: Cell::new(ptr::null()),
+            recorded: Cell::new(false),
+            task_id: Cell::new(0),
+            table: Cell::new(ptr::null()),
+        }
+    };
+}
+
+/// Records that the task being polled on this thread parks for `reason` at `site`.
+/// Outside a task poll (in `block_on`, on a plain thread) it does nothing.
+#[inline]
+pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
+    let _ = CURRENT.try_with(|current| {
+        let record = current.record.get();
+        if !record.is_null() {
+            // SAFETY: `record` is set by `PollScope::enter` from a live task header and
+            // cleared when that scope ends; the task cannot be freed while it is being polled.
+            unsafe { (*record).word.store(encode(code, site), Relaxed) };
+            current.recorded.set(true);
+        }
+    });
+}
+
+/// The task polled on this thread gave up the worker without parking (`yield_now`, budget).
+#[inline]
+pub(crate) fn record_yield() {
+    let _ = CURRENT.try_with(|current| {
+        let record = current.record.get();
+        if !record.is_null() {
+            // SAFETY: as in `record_code`.
+            let record = unsafe { &*record };
+            let word = record.word.load(Relaxed);
+            record.word.store(word & !PARKED, Relaxed);
+            current.recorded.set(true);
+        }
+    });
+}
+
+/// Whether a leaf future already recorded a park during the current poll.
+pub(crate) fn recorded_this_poll() -> bool {
+    CURRENT
+        .try_with(|current| current.recorded.get())
+        .unwrap_or(false)
+}
+
+/// The id of the task being polled on this thread (0: none).
+pub(crate) fn current_task_id() -> u64 {
+    CURRENT.try_with(|c| c.task_id.get()).unwrap_or(0)
+}
+
+/// Installs the worker's park-time table for the life of the returned guard.
+pub(crate) fn set_worker_table(table: &ParkTable) -> WorkerTableGuard<'_> {
+    let _ = CURRENT.try_with(|c| c.table.set(table));
+    WorkerTableGuard { _table: table }
+}
+
+pub(crate) struct WorkerTableGuard<'a> {
+    _table: &'a ParkTable,
+}
+
+impl Drop for WorkerTableGuard<'_> {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| c.table.set(ptr::null()));
+    }
+}
+
+/// Brackets one poll of a task: accounts the park it resumes from and stamps the next one.
+pub(crate) struct PollScope<'a> {
+    record: &'a Record,
+    now: u64,
+    prev_record: *const Record,
+    prev_task_id: u64,
+}
+
+impl<'a> PollScope<'a> {
+    #[inline]
+    pub(crate) fn enter(record: &'a Record, task_id: u64) -> PollScope<'a> {
+        let now = clock::now();
+        let word = record.word.load(Relaxed);
+        record.polls.store(record.polls.load(Relaxed) + 1, Relaxed);
+        CURRENT.with(|current| {
+            if word & PARKED != 0 {
+                let table = current.table.get();
+                if !table.is_null() {
+                    let parked = now.saturating_sub(record.since.load(Relaxed));
+                    // SAFETY: the table pointer is installed by `set_worker_table` for the
+                    // lifetime of a guard held by the worker loop that is polling us.
+                    unsafe { (*table).add(word & !PARKED, parked) };
+                }
+            }
+            let scope = PollScope {
+                record,
+                now,
+                prev_record: current.record.replace(record),
+                prev_task_id: current.task_id.replace(task_id),
+            };
+            current.recorded.set(false);
+            scope
+        })
+    }
+
+    /// The poll returned `Pending`: stamp the park, or record `unknown` at the last known site
+    /// if no runtime future recorded one.
+    #[inline]
+    pub(crate) fn pending(&self) {
+        if !recorded_this_poll() {
+            let word = self.record.word.load(Relaxed);
+            let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;
+            self.record
+                .word
+                .store(PARKED | unknown | (word & SITE_MASK), Relaxed);
+        }
+        self.record.since.store(self.now, Release);
+    }
+}
+
+impl Drop for PollScope<'_> {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|current| {
+            current.record.set(self.prev_record);
+            current.task_id.set(self.prev_task_id);
+            current.recorded.set(false);
+        });
+    }
+}
+
+/// Durations shown in a snapshot are measured against this clock.
+pub(crate) fn now() -> u64 {
+    clock::now()
+}

@@ -1,0 +1,62 @@
+//! The park record, empty twin (feature `profiling` off, or under loom): the same API as
+//! `record.rs`, every function a no-op the compiler removes.
+
+use super::table::ParkTable;
+use super::ParkReason;
+use std::panic::Location;
+
+pub(crate) struct Record;
+
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct RawPark {
+    pub(crate) reason: ParkReason,
+    pub(crate) site: Option<&'static Location<'static>>,
+    pub(crate) since: u64,
+}
+
+impl Record {
+    pub(crate) fn new() -> Record {
+        Record
+    }
+    pub(crate) fn parent(&self) -> Option<u64> {
+        None
+    }
+    pub(crate) fn polls(&self) -> u64 {
+        0
+    }
+    pub(crate) fn read(&self) -> Option<RawPark> {
+        None
+    }
+}
+
+#[inline(always)]
+pub(crate) fn record_code(_code: u16, _site: &'static Location<'static>) {}
+
+#[inline(always)]
+pub(crate) fn record_yield() {}
+
+#[inline(always)]
+pub(crate) fn recorded_this_poll() -> bool {
+    false
+}
+
+pub(crate) fn set_worker_table(_table: &ParkTable) {}
+
+pub(crate) struct PollScope;
+
+impl PollScope {
+    #[inline(always)]
+    pub(crate) fn enter(_record: &Record, _task_id: u64) -> PollScope {
+        PollScope
+    }
+    #[inline(always)]
+    pub(crate) fn pending(&self) {}
+}
+
+pub(crate) fn now() -> u64 {
+    0
+}
+
+pub(crate) fn decode_key(_key: u64) -> Option<(ParkReason, Option<&'static Location<'static>>)> {
+    None
+}

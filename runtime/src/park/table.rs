@@ -1,0 +1,81 @@
+//! The per-site park-time table: Go's block profile, always on.
+//!
+//! Each worker owns one fixed-size open-addressing table keyed by the park word (reason and
+//! site). Only the owning worker writes, with plain relaxed loads and stores, so recording a
+//! resume costs a hash and two stores; readers merge every worker's table on demand. A key
+//! is published after its counters, and a reader may see a count one update behind: the table
+//! is a cumulative profile, not a ledger.
+
+use crate::loom::atomic::{AtomicU64, Ordering::*};
+
+/// Distinct (reason, site) pairs per worker; more than a program has await sites that park.
+const CAPACITY: usize = 1024;
+const MAX_PROBE: usize = 32;
+
+pub(crate) struct ParkTable {
+    slots: Box<[Slot]>,
+    /// Parks whose key found no free slot within `MAX_PROBE` (reported as one `unknown` row).
+    overflow: Slot,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// The park word without its PARKED bit; 0 while free.
+    key: AtomicU64,
+    count: AtomicU64,
+    total_ns: AtomicU64,
+}
+
+impl ParkTable {
+    pub(crate) fn new() -> ParkTable {
+        ParkTable {
+            slots: (0..CAPACITY).map(|_| Slot::default()).collect(),
+            overflow: Slot::default(),
+        }
+    }
+
+    /// Adds one park of `parked_ns` under `key`. Only the owning worker calls this.
+    #[inline]
+    pub(crate) fn add(&self, key: u64, parked_ns: u64) {
+        let start = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize % CAPACITY;
+        for probe in 0..MAX_PROBE {
+            let slot = &self.slots[(start + probe) % CAPACITY];
+            let slot_key = slot.key.load(Relaxed);
+            if slot_key == key {
+                slot.bump(parked_ns);
+                return;
+            }
+            if slot_key == 0 {
+                slot.bump(parked_ns);
+                slot.key.store(key, Release);
+                return;
+            }
+        }
+        self.overflow.bump(parked_ns);
+    }
+
+    /// Calls `f(key, count, total_ns)` for every site with at least one park.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(u64, u64, u64)) {
+        for slot in self.slots.iter() {
+            let key = slot.key.load(Acquire);
+            if key != 0 {
+                f(key, slot.count.load(Relaxed), slot.total_ns.load(Relaxed));
+            }
+        }
+        let count = self.overflow.count.load(Relaxed);
+        if count != 0 {
+            f(0, count, self.overflow.total_ns.load(Relaxed));
+        }
+    }
+}
+
+impl Slot {
+    #[inline]
+    fn bump(&self, parked_ns: u64) {
+        self.count.store(self.count.load(Relaxed) + 1, Relaxed);
+        self.total_ns.store(
+            self.total_ns.load(Relaxed).saturating_add(parked_ns),
+            Relaxed,
+        );
+    }
+}

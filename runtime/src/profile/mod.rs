@@ -1,0 +1,195 @@
+//! Snapshots of a runtime's live tasks: what `runtime::profile()` returns.
+//!
+//! A snapshot walks the task registry one shard at a time while workers keep running; each
+//! park record is read consistently (see `park`), so a profile never stops the world and a
+//! worker waits at most for one shard.
+
+mod text;
+
+use crate::park::ParkReason;
+use crate::task::TaskId;
+use std::panic::Location;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A snapshot of every live task of one runtime, plus the runtime's park-time table.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub(crate) tasks: Vec<TaskSnapshot>,
+    pub(crate) park_sites: Vec<ParkSite>,
+}
+
+/// What one task was doing when the snapshot was taken.
+#[derive(Debug, Clone)]
+pub struct TaskSnapshot {
+    pub(crate) id: TaskId,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) state: TaskState,
+    pub(crate) park: Option<Park>,
+    pub(crate) spawn_site: &'static Location<'static>,
+    pub(crate) future_type: &'static str,
+    pub(crate) parent: Option<TaskId>,
+    pub(crate) polls: u64,
+}
+
+/// Whether a task is on a CPU, waiting for one, or waiting for an event.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TaskState {
+    /// Being polled by a worker.
+    Running,
+    /// Woken and waiting in a run queue.
+    Runnable,
+    /// Waiting for an event; `TaskSnapshot::park` says which.
+    Parked,
+}
+
+/// Why, where and for how long a task has been parked.
+#[derive(Debug, Clone)]
+pub struct Park {
+    pub(crate) reason: ParkReason,
+    pub(crate) site: &'static Location<'static>,
+    pub(crate) duration: Duration,
+    pub(crate) cases: Vec<ParkCase>,
+}
+
+/// One case of a parked `select!`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParkCase {
+    /// What the case waits for.
+    pub reason: ParkReason,
+    /// Where the case's future was created.
+    pub site: &'static Location<'static>,
+}
+
+/// Cumulative park count and time at one (reason, site): Go's block profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParkSite {
+    /// Why tasks parked there.
+    pub reason: ParkReason,
+    /// Where they parked; `None` for parks the per-worker table had no room to key.
+    pub site: Option<&'static Location<'static>>,
+    /// How many parks ended (were resumed) there.
+    pub count: u64,
+    /// Their total duration.
+    pub total: Duration,
+}
+
+impl Profile {
+    /// Every live task, in registry order.
+    pub fn tasks(&self) -> &[TaskSnapshot] {
+        &self.tasks
+    }
+
+    /// The number of live tasks.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// True if no task was alive.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Tasks parked for `reason`.
+    pub fn parked_on(&self, reason: ParkReason) -> impl Iterator<Item = &TaskSnapshot> + '_ {
+        self.tasks
+            .iter()
+            .filter(move |t| t.park().is_some_and(|p| p.reason() == reason))
+    }
+
+    /// The task with id `id`, if it was alive.
+    pub fn task(&self, id: TaskId) -> Option<&TaskSnapshot> {
+        self.tasks.iter().find(|t| t.id() == id)
+    }
+
+    /// Cumulative park time by (reason, site) since the runtime started, largest total first.
+    pub fn park_sites(&self) -> &[ParkSite] {
+        &self.park_sites
+    }
+}
+
+impl ParkSite {
+    pub(crate) fn from_key(key: u64, count: u64, total_ns: u64) -> Option<ParkSite> {
+        let (reason, site) = crate::park::decode_key(key)?;
+        Some(ParkSite {
+            reason,
+            site,
+            count,
+            total: Duration::from_nanos(total_ns),
+        })
+    }
+}
+
+impl TaskSnapshot {
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The name given with `task::Builder::name`.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Running, runnable or parked.
+    pub fn state(&self) -> TaskState {
+        self.state
+    }
+
+    /// Why and where the task is parked; `None` unless `state()` is `Parked` (or when the
+    /// `profiling` feature is off).
+    pub fn park(&self) -> Option<&Park> {
+        self.park.as_ref()
+    }
+
+    /// Where the task was spawned.
+    pub fn spawn_site(&self) -> &'static Location<'static> {
+        self.spawn_site
+    }
+
+    /// The spawned future's type name, e.g. `my_app::handler::{{closure}}`.
+    pub fn future_type(&self) -> &'static str {
+        self.future_type
+    }
+
+    /// The task that spawned this one, if it was spawned from a task.
+    pub fn parent(&self) -> Option<TaskId> {
+        self.parent
+    }
+
+    /// How many times the task has been polled.
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+}
+
+impl Park {
+    /// Why the task is parked.
+    pub fn reason(&self) -> ParkReason {
+        self.reason
+    }
+
+    /// The user's call site of the future it waits on (for a foreign future, the last site
+    /// known, or the spawn site).
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+
+    /// How long it has been parked, at the snapshot (to the park clock's 1–4 ms resolution).
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+
+    /// For a `select` park, each case's reason and site.
+    pub fn cases(&self) -> &[ParkCase] {
+        &self.cases
+    }
+}
+
+fn _assert_send_sync() {
+    fn check<T: Send + Sync + Clone + std::fmt::Debug>() {}
+    check::<Profile>();
+    check::<TaskSnapshot>();
+    check::<Park>();
+    check::<ParkSite>();
+}

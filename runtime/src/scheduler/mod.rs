@@ -1,0 +1,312 @@
+//! The multi-thread work-stealing scheduler.
+//!
+//! Each worker thread owns a crossbeam-deque FIFO queue that other workers steal from in
+//! batches, plus a LIFO slot for the task most recently woken by the task it is running
+//! (message passing ping-pongs without a queue round trip; capped at `MAX_LIFO_POLLS` in a
+//! row so it cannot starve the queue). Tasks scheduled from outside the workers go to a
+//! global injector, which workers check every `GLOBAL_QUEUE_INTERVAL` ticks for fairness.
+//! Idle workers park on the driver or a condvar (`park.rs`); `idle.rs` decides whom to wake.
+
+mod blocking;
+pub(crate) mod context;
+mod idle;
+mod park;
+pub(crate) mod worker;
+
+pub(crate) use blocking::BlockingPool;
+pub use context::EnterGuard;
+pub(crate) use park::{Parker, SharedDriver, Unparker};
+
+use crate::driver;
+use crate::loom::atomic::{fence, AtomicBool, Ordering::*};
+use crate::park::{ParkReason, ParkTable};
+use crate::profile::{ParkSite, Profile};
+use crate::task::registry::Registry;
+use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task, TaskId};
+use crossbeam_deque::{Injector, Steal, Stealer};
+use idle::Idle;
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::sync::Arc;
+
+/// A handle to a runtime: spawn onto it and profile it from any thread. Cheap to clone.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    remotes: Box<[Remote]>,
+    injector: Injector<Notified<Handle>>,
+    idle: Idle,
+    pub(crate) registry: Registry<Handle>,
+    pub(crate) driver: Arc<driver::Handle>,
+    pub(crate) shared_driver: crate::loom::Arc<SharedDriver>,
+    pub(crate) blocking: BlockingPool,
+    shutdown: AtomicBool,
+    /// One park-time table per worker, indexed like `remotes`.
+    tables: Box<[ParkTable]>,
+}
+
+/// What other threads may do to a worker: steal from it and wake it.
+struct Remote {
+    stealer: Stealer<Notified<Handle>>,
+    unparker: Unparker,
+}
+
+/// The error of [`Handle::try_current`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no Parkade runtime is running on this thread")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime this thread is running in (a task, `block_on`, a blocking
+    /// closure or `Handle::enter`).
+    ///
+    /// # Panics
+    /// Outside a runtime; see [`Handle::try_current`].
+    #[track_caller]
+    pub fn current() -> Handle {
+        context::current()
+    }
+
+    /// The current runtime's handle, or an error outside one.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::try_current().ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns a task on this runtime, from any thread.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, None, Location::caller())
+    }
+
+    /// Runs `f` on the blocking pool; awaiting the handle parks with reason `blocking`.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared
+            .blocking
+            .spawn(self, f, None, Location::caller())
+    }
+
+    /// Makes this runtime current on this thread until the guard is dropped, so that
+    /// `runtime::spawn`, `sleep` and sockets work from plain threads.
+    pub fn enter(&self) -> EnterGuard {
+        context::enter(self.clone())
+    }
+
+    /// A snapshot of every live task, taken from any thread while workers keep running.
+    pub fn profile(&self) -> Profile {
+        self.shared.profile()
+    }
+
+    /// The number of worker threads.
+    pub fn num_workers(&self) -> usize {
+        self.shared.remotes.len()
+    }
+
+    pub(crate) fn spawn_with<F>(
+        &self,
+        future: F,
+        name: Option<Arc<str>>,
+        site: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let meta = Meta {
+            id: TaskId::next(),
+            name,
+            spawn_site: site,
+            future_type: std::any::type_name::<F>(),
+        };
+        let (task, notified, join) =
+            task::new_task(future, self.clone(), meta, ParkReason::JoinWait);
+        if let Some(notified) = self.shared.registry.bind(task, notified) {
+            self.shared.schedule(notified, false);
+        }
+        join
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("workers", &self.num_workers())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Schedule for Handle {
+    fn release(&self, task: &Task<Handle>) -> Option<Task<Handle>> {
+        self.shared.registry.remove(task)
+    }
+
+    fn schedule(&self, task: Notified<Handle>) {
+        self.shared.schedule(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Handle>) {
+        self.shared.schedule(task, true);
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(
+        stealers: Vec<Stealer<Notified<Handle>>>,
+        unparkers: Vec<Unparker>,
+        driver: Arc<driver::Handle>,
+        shared_driver: crate::loom::Arc<SharedDriver>,
+        blocking: BlockingPool,
+    ) -> Shared {
+        let workers = stealers.len();
+        Shared {
+            remotes: stealers
+                .into_iter()
+                .zip(unparkers)
+                .map(|(stealer, unparker)| Remote { stealer, unparker })
+                .collect(),
+            injector: Injector::new(),
+            idle: Idle::new(workers),
+            registry: Registry::new(workers * 4),
+            driver,
+            shared_driver,
+            blocking,
+            shutdown: AtomicBool::new(false),
+            tables: (0..workers).map(|_| ParkTable::new()).collect(),
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    fn schedule(&self, task: Notified<Handle>, is_yield: bool) {
+        let task = context::with_worker(|worker| match worker {
+            Some(worker) if worker.belongs_to(self) => {
+                worker.schedule_local(task, is_yield);
+                None
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn schedule_remote(&self, task: Notified<Handle>) {
+        self.injector.push(task);
+        self.notify_parked();
+        // A push racing with shutdown's final drain must not strand its task (and, through
+        // the task's handle, this whole runtime) in the injector.
+        fence(SeqCst);
+        if self.shutdown.load(SeqCst) {
+            self.drain_injector();
+        }
+    }
+
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].unparker.unpark();
+        }
+    }
+
+    /// Called by the last searcher before it parks.
+    fn notify_if_work_pending(&self) {
+        let pending =
+            self.remotes.iter().any(|r| !r.stealer.is_empty()) || !self.injector.is_empty();
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    fn pop_global(
+        &self,
+        dest: &crossbeam_deque::Worker<Notified<Handle>>,
+    ) -> Option<Notified<Handle>> {
+        loop {
+            match self.injector.steal_batch_and_pop(dest) {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => std::hint::spin_loop(),
+            }
+        }
+    }
+
+    fn drain_injector(&self) {
+        loop {
+            match self.injector.steal() {
+                Steal::Success(task) => drop(task),
+                Steal::Empty => return,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    /// Stops the workers' loops (they exit after the task they are running).
+    pub(crate) fn begin_shutdown(&self) -> bool {
+        if self.shutdown.swap(true, SeqCst) {
+            return false;
+        }
+        for remote in self.remotes.iter() {
+            remote.unparker.unpark();
+        }
+        true
+    }
+
+    /// After the workers have exited: cancel every task and free what the queues held.
+    pub(crate) fn finish_shutdown(&self) {
+        for task in self.registry.close_and_drain() {
+            task.shutdown();
+        }
+        self.drain_injector();
+        self.blocking.shutdown();
+        self.driver.time.clear();
+        self.driver.io.clear();
+    }
+
+    fn profile(&self) -> Profile {
+        let now = crate::park::now();
+        let mut tasks = Vec::new();
+        self.registry
+            .for_each(|task| tasks.push(task.snapshot(now)));
+        Profile {
+            tasks,
+            park_sites: self.park_sites(),
+        }
+    }
+
+    fn park_sites(&self) -> Vec<ParkSite> {
+        let mut merged: std::collections::HashMap<u64, (u64, u64)> = Default::default();
+        for table in self.tables.iter() {
+            table.for_each(|key, count, total| {
+                let entry = merged.entry(key).or_default();
+                entry.0 += count;
+                entry.1 += total;
+            });
+        }
+        let mut sites: Vec<ParkSite> = merged
+            .into_iter()
+            .filter_map(|(key, (count, total))| ParkSite::from_key(key, count, total))
+            .collect();
+        sites.sort_by(|a, b| b.total.cmp(&a.total).then(b.count.cmp(&a.count)));
+        sites
+    }
+}

@@ -1,0 +1,215 @@
+//! A worker thread's loop: run local work, steal, park.
+
+use super::park::Parker;
+use super::{context, Handle, Shared};
+use crate::park;
+use crate::task::Notified;
+use crossbeam_deque::{Steal, Worker as Deque};
+use std::cell::{Cell, RefCell};
+
+/// Ticks between non-blocking turns of the driver, so that timers fire and sockets are
+/// serviced while every worker is busy.
+const EVENT_INTERVAL: u32 = 61;
+/// Ticks between checks of the global injector ahead of the local queue, so that tasks
+/// scheduled from outside are not starved by a busy local queue.
+const GLOBAL_QUEUE_INTERVAL: u32 = 31;
+/// LIFO-slot polls in a row before the slot's task must wait its turn in the queue.
+const MAX_LIFO_POLLS: u8 = 3;
+
+/// State owned by one worker thread. Reached through the thread-local context while the
+/// thread runs tasks, so everything is `Cell`-based.
+pub(crate) struct Worker {
+    handle: Handle,
+    index: usize,
+    queue: Deque<Notified<Handle>>,
+    /// The task last woken by the task running here; polled next.
+    lifo: Cell<Option<Notified<Handle>>>,
+    lifo_streak: Cell<u8>,
+    /// True while a task is being polled (only its wakes go to the LIFO slot).
+    polling: Cell<bool>,
+    is_searching: Cell<bool>,
+    tick: Cell<u32>,
+    rng: Cell<u32>,
+    parker: RefCell<Parker>,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        handle: Handle,
+        index: usize,
+        queue: Deque<Notified<Handle>>,
+        parker: Parker,
+    ) -> Worker {
+        Worker {
+            handle,
+            index,
+            queue,
+            lifo: Cell::new(None),
+            lifo_streak: Cell::new(0),
+            polling: Cell::new(false),
+            is_searching: Cell::new(false),
+            tick: Cell::new(0),
+            rng: Cell::new(0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B)),
+            parker: RefCell::new(parker),
+        }
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.handle.shared
+    }
+
+    pub(super) fn belongs_to(&self, shared: &Shared) -> bool {
+        std::ptr::eq(self.shared(), shared)
+    }
+
+    /// The worker thread's body.
+    pub(crate) fn run(&self) {
+        let _enter = context::enter(self.handle.clone());
+        let _worker = context::set_worker(self);
+        let _table = park::set_worker_table(&self.shared().tables[self.index]);
+        while !self.shared().is_shutdown() {
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+            if tick % EVENT_INTERVAL == 0 {
+                self.shared().shared_driver.poll_now();
+            }
+            match self.next_task(tick).or_else(|| self.steal_work()) {
+                Some(task) => self.run_task(task),
+                None => self.park(),
+            }
+        }
+        // Queued `Notified`s hold references; the tasks themselves are cancelled from the
+        // registry by `Shared::finish_shutdown`.
+        drop(self.lifo.take());
+        while self.queue.pop().is_some() {}
+    }
+
+    fn run_task(&self, task: Notified<Handle>) {
+        if self.is_searching.get() {
+            self.is_searching.set(false);
+            if self.shared().idle.transition_worker_from_searching() {
+                // The last searcher found work: wake another to keep looking.
+                self.shared().notify_parked();
+            }
+        }
+        self.polling.set(true);
+        task.run();
+        self.polling.set(false);
+    }
+
+    fn next_task(&self, tick: u32) -> Option<Notified<Handle>> {
+        if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = self.shared().pop_global(&self.queue) {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.lifo.take() {
+            if self.lifo_streak.get() < MAX_LIFO_POLLS {
+                self.lifo_streak.set(self.lifo_streak.get() + 1);
+                return Some(task);
+            }
+            self.queue.push(task);
+        }
+        self.lifo_streak.set(0);
+        self.queue
+            .pop()
+            .or_else(|| self.shared().pop_global(&self.queue))
+    }
+
+    fn steal_work(&self) -> Option<Notified<Handle>> {
+        if !self.is_searching.get() {
+            if !self.shared().idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching.set(true);
+        }
+        let remotes = &self.shared().remotes;
+        let start = self.next_rand() as usize % remotes.len();
+        for offset in 0..remotes.len() {
+            let index = (start + offset) % remotes.len();
+            if index == self.index {
+                continue;
+            }
+            loop {
+                match remotes[index].stealer.steal_batch_and_pop(&self.queue) {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Empty => break,
+                    Steal::Retry => std::hint::spin_loop(),
+                }
+            }
+        }
+        self.shared().pop_global(&self.queue)
+    }
+
+    fn next_rand(&self) -> u32 {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng.set(x);
+        x
+    }
+
+    fn has_local_work(&self) -> bool {
+        let lifo = self.lifo.take();
+        let has = lifo.is_some() || !self.queue.is_empty();
+        self.lifo.set(lifo);
+        has
+    }
+
+    fn park(&self) {
+        if self.has_local_work() {
+            return;
+        }
+        let is_last_searcher = self
+            .shared()
+            .idle
+            .transition_worker_to_parked(self.index, self.is_searching.get());
+        self.is_searching.set(false);
+        if is_last_searcher {
+            self.shared().notify_if_work_pending();
+        }
+        while !self.shared().is_shutdown() {
+            self.parker.borrow_mut().park();
+            if self.transition_from_parked() {
+                return;
+            }
+        }
+    }
+
+    /// After waking: true if the worker should run again (and with which search state).
+    fn transition_from_parked(&self) -> bool {
+        if self.has_local_work() {
+            // Woken by the driver with tasks of its own: not a notification, so not searching.
+            let was_notified = !self.shared().idle.unpark_worker_by_id(self.index);
+            self.is_searching.set(was_notified);
+            return true;
+        }
+        if self.shared().idle.is_parked(self.index) {
+            // Spurious, or a driver turn that woke nothing here.
+            return false;
+        }
+        // Notified: `worker_to_notify` counted us as searching.
+        self.is_searching.set(true);
+        true
+    }
+
+    /// Queues a task woken on this worker.
+    pub(super) fn schedule_local(&self, task: Notified<Handle>, is_yield: bool) {
+        let should_notify = if is_yield || !self.polling.get() {
+            self.queue.push(task);
+            true
+        } else {
+            match self.lifo.replace(Some(task)) {
+                Some(prev) => {
+                    self.queue.push(prev);
+                    true
+                }
+                None => false,
+            }
+        };
+        if should_notify {
+            self.shared().notify_parked();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Reading a task's header for a profile.
+
+use super::{Schedule, Task};
+use crate::park;
+use crate::profile::{Park, TaskSnapshot, TaskState};
+use std::time::Duration;
+
+impl<S: Schedule> Task<S> {
+    /// A copy of what the header says now. `now` is the park clock at the snapshot's start.
+    pub(crate) fn snapshot(&self, now: u64) -> TaskSnapshot {
+        let header = self.raw.header();
+        let meta = &header.meta;
+        let record = &header.record;
+        let state = header.state.load();
+        let state = if state.is_running() {
+            TaskState::Running
+        } else if state.is_notified() || state.is_complete() {
+            // A complete task still in the registry is finishing its completion on a worker.
+            TaskState::Runnable
+        } else {
+            TaskState::Parked
+        };
+        let park = match state {
+            TaskState::Parked => record.read().map(|raw: park::RawPark| Park {
+                reason: raw.reason,
+                site: raw.site.unwrap_or(meta.spawn_site),
+                duration: Duration::from_nanos(now.saturating_sub(raw.since)),
+                cases: Vec::new(),
+            }),
+            _ => None,
+        };
+        TaskSnapshot {
+            id: meta.id,
+            name: meta.name.clone(),
+            state,
+            park,
+            spawn_site: meta.spawn_site,
+            future_type: meta.future_type,
+            parent: record.parent().and_then(super::TaskId::from_u64),
+            polls: record.polls(),
+        }
+    }
+}

@@ -1,0 +1,818 @@
+//! Hierarchical timing wheel: the timer store behind `sleep`, `timeout` and
+//! `interval`.
+//!
+//! # Design
+//!
+//! Time is a `u64` count of 1 ms ticks since an epoch the caller picks. The
+//! wheel has 6 levels of 64 slots. A slot on level `L` spans
+//! `64^L` ms, so a level spans `64^(L + 1)` ms and the top level spans
+//! `64^6 = 2^36` ms (about 795 days). Every entry lives in exactly one
+//! *bucket*: one slot of one level, or the overflow list.
+//!
+//! **Slot math.** An entry is filed by comparing its position
+//! `pos = max(deadline, elapsed)` with `elapsed`: the highest bit in which
+//! they differ picks the level (`bit / 6`), and `(pos >> 6 * level) & 63`
+//! picks the slot. Consequently, for an entry on level `L`, `pos` agrees with
+//! `elapsed` on every bit above the level's 6-bit digit, i.e. it is in the
+//! level's *current rotation*; on level 0 its slot is exactly `pos`; on a
+//! higher level its slot is strictly after the slot `elapsed` is in. If `pos`
+//! and `elapsed` differ at bit 36 or above, no level can represent it yet and
+//! the entry goes to the overflow list, which keeps a lower bound of its
+//! deadlines and is re-filed when `elapsed` reaches that bound. Nothing is
+//! lost, however far away the deadline, and a jump of many rotations costs
+//! one re-filing, not one per rotation.
+//!
+//! **Why cascading is correct.** Level `L` slots all lie inside the current
+//! level-`L + 1` slot, and occupied level-`L + 1` slots lie strictly after it,
+//! so the lowest non-empty level always holds the earliest slot, and the
+//! first set bit of its occupancy bitmap is that slot; the overflow bound
+//! competes with it. [`Wheel::advance`] repeatedly takes the earliest of the
+//! two; if it starts at or before `now` it moves `elapsed` there and either
+//! fires the slot (level 0: every entry there is due) or re-files its entries
+//! against the new `elapsed`. A level-`L` slot holds positions in
+//! `[start, start + 64^L)`, so once `elapsed == start` they differ from
+//! `elapsed` only below bit `6 * L` and land on a strictly lower level.
+//! Re-filing the overflow list at its bound puts at least the earliest entry
+//! into the wheel and leaves only entries beyond the new top-level rotation,
+//! so the bound strictly grows. Each step therefore makes progress, and since
+//! `elapsed` never skips an occupied slot's start or the overflow bound, the
+//! filing invariant above holds at every level and entries fire in deadline
+//! order, on the first advance that reaches them.
+//!
+//! **Lists.** Entries are stored in a [`Slab`]; each bucket is an intrusive
+//! doubly-linked list threaded through the entries' `prev`/`next` slab keys,
+//! with `head`/`tail` in the bucket, so insert (append) and remove (unlink)
+//! are O(1). Invariants: `head.is_none() == tail.is_none()`; following `next`
+//! from `head` visits exactly the entries whose `bucket` names this list and
+//! ends at `tail`; `prev` mirrors `next`; a level's occupancy bit is set iff
+//! that slot's list is non-empty. Appending keeps firing FIFO within a
+//! millisecond.
+//!
+//! **Keys.** A [`TimerKey`] carries the slab key plus a per-insert generation
+//! stored in the entry, so a key whose entry fired or was removed (and whose
+//! slab slot was reused) is recognised as stale instead of touching someone
+//! else's timer.
+
+use slab::Slab;
+
+/// Number of levels in the wheel.
+const LEVELS: usize = 6;
+/// log2 of the number of slots per level.
+const SLOT_BITS: u32 = 6;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+/// Span of one rotation of the top level: `64^6` ms.
+const TOP_RANGE: u64 = 1 << (SLOT_BITS * LEVELS as u32);
+
+/// Handle to an entry in a [`Wheel`].
+///
+/// Stays valid across cascades and [`Wheel::reset`]; becomes stale once the
+/// entry fires or is removed. Only meaningful for the wheel that issued it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TimerKey {
+    index: usize,
+    generation: u64,
+}
+
+/// Which list an entry is linked into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bucket {
+    Slot { level: u8, slot: u8 },
+    Overflow,
+}
+
+struct Entry<T> {
+    value: T,
+    deadline: u64,
+    generation: u64,
+    bucket: Bucket,
+    prev: Option<usize>,
+    next: Option<usize>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct List {
+    head: Option<usize>,
+    tail: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+struct Level {
+    /// Bit `s` is set iff `slots[s]` is non-empty.
+    occupied: u64,
+    slots: [List; 1 << SLOT_BITS],
+}
+
+/// A hierarchical timing wheel with 1 ms resolution. Not thread-safe by
+/// itself; the time driver keeps it behind a lock.
+pub(crate) struct Wheel<T> {
+    entries: Slab<Entry<T>>,
+    levels: [Level; LEVELS],
+    /// Entries too far ahead for the top-level rotation they were filed in.
+    overflow: List,
+    /// Lower bound of the overflow deadlines (stale-low after removals,
+    /// which only costs an early re-filing); meaningless while it is empty.
+    overflow_bound: u64,
+    elapsed: u64,
+    next_generation: u64,
+}
+
+impl<T> Wheel<T> {
+    /// Creates an empty wheel whose time is 0.
+    pub(crate) fn new() -> Self {
+        let empty = Level {
+            occupied: 0,
+            slots: [List::default(); 1 << SLOT_BITS],
+        };
+        Wheel {
+            entries: Slab::new(),
+            levels: [empty; LEVELS],
+            overflow: List::default(),
+            overflow_bound: 0,
+            elapsed: 0,
+            next_generation: 0,
+        }
+    }
+
+    /// The time the wheel has been advanced to.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
+    /// Adds an entry firing at `deadline`. A deadline at or before
+    /// [`elapsed`](Self::elapsed) fires on the next [`advance`](Self::advance).
+    pub(crate) fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
+        let generation = self.next_generation;
+        // 2^64 inserts cannot happen; wrapping just avoids a needless check.
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let bucket = self.bucket_for(deadline);
+        let index = self.entries.insert(Entry {
+            value,
+            deadline,
+            generation,
+            bucket,
+            prev: None,
+            next: None,
+        });
+        self.link(index, bucket);
+        TimerKey { index, generation }
+    }
+
+    /// Removes an entry before it fires. `None` if it already fired, was
+    /// removed, or the key is stale.
+    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<T> {
+        if !self.is_live(key) {
+            return None;
+        }
+        self.unlink(key.index);
+        Some(self.entries.remove(key.index).value)
+    }
+
+    /// The payload of a pending entry, e.g. to swap in a newer waker.
+    pub(crate) fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
+        match self.entries.get_mut(key.index) {
+            Some(entry) if entry.generation == key.generation => Some(&mut entry.value),
+            _ => None,
+        }
+    }
+
+    /// Moves a pending entry to a new deadline (earlier or later); the key
+    /// stays valid. `false` if the entry is gone.
+    pub(crate) fn reset(&mut self, key: TimerKey, deadline: u64) -> bool {
+        if !self.is_live(key) {
+            return false;
+        }
+        self.unlink(key.index);
+        self.entry_mut(key.index).deadline = deadline;
+        let bucket = self.bucket_for(deadline);
+        self.link(key.index, bucket);
+        true
+    }
+
+    /// The next time at which [`advance`](Self::advance) has work to do, or
+    /// `None` if the wheel is empty.
+    ///
+    /// This is the start of the earliest occupied slot (or the overflow
+    /// list's deadline bound); for a higher level it is a cascade point: advancing to it may
+    /// fire nothing and only re-file entries, after which this returns a
+    /// later time. It is never later than the earliest pending deadline, and
+    /// never earlier than `elapsed` (an overdue entry reports `elapsed`).
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
+        self.next_bucket().map(|(_, at)| at)
+    }
+
+    /// Advances the wheel to `now`, calling `fire` for every entry whose
+    /// deadline is `<= now`, in deadline order (overdue entries first).
+    /// A `now` earlier than [`elapsed`](Self::elapsed) is ignored.
+    ///
+    /// If `fire` panics the wheel stays consistent: `elapsed` stops at the
+    /// slot being fired and its remaining entries fire on the next advance.
+    pub(crate) fn advance(&mut self, now: u64, mut fire: impl FnMut(T)) {
+        if now < self.elapsed {
+            return;
+        }
+        while let Some((bucket, at)) = self.next_bucket() {
+            if at > now {
+                break;
+            }
+            self.elapsed = at;
+            match bucket {
+                Bucket::Slot { level: 0, slot } => self.fire_slot(slot, &mut fire),
+                _ => self.cascade(bucket),
+            }
+        }
+        self.elapsed = now;
+    }
+
+    /// Number of pending entries.
+    #[allow(dead_code)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// `true` if no entries are pending.
+    #[allow(dead_code)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn is_live(&self, key: TimerKey) -> bool {
+        self.entries
+            .get(key.index)
+            .is_some_and(|entry| entry.generation == key.generation)
+    }
+
+    /// Where an entry with `deadline` belongs relative to the current
+    /// `elapsed` (see the module docs for the slot math).
+    fn bucket_for(&self, deadline: u64) -> Bucket {
+        // Overdue entries are filed at `elapsed`, the slot the next advance
+        // processes first.
+        let pos = deadline.max(self.elapsed);
+        let differing = pos ^ self.elapsed;
+        if differing >= TOP_RANGE {
+            return Bucket::Overflow;
+        }
+        // OR-ing in the low digit sends every position in the current
+        // 64 ms rotation to level 0, even one equal to `elapsed`.
+        let highest_bit = (differing | SLOT_MASK).ilog2();
+        let level = highest_bit / SLOT_BITS;
+        let slot = (pos >> (SLOT_BITS * level)) & SLOT_MASK;
+        Bucket::Slot {
+            level: level as u8,
+            slot: slot as u8,
+        }
+    }
+
+    /// The earliest occupied bucket and the time it must be processed.
+    fn next_bucket(&self) -> Option<(Bucket, u64)> {
+        let overflow = self
+            .overflow
+            .head
+            .map(|_| (Bucket::Overflow, self.overflow_bound));
+        let Some(wheel) = self.next_wheel_slot() else {
+            return overflow;
+        };
+        // On a tie the slot goes first, so that `elapsed` never rests on the
+        // start of a still-occupied higher-level slot.
+        match overflow {
+            Some((_, bound)) if bound < wheel.1 => overflow,
+            _ => Some(wheel),
+        }
+    }
+
+    /// The earliest occupied slot in the levels and its start time.
+    fn next_wheel_slot(&self) -> Option<(Bucket, u64)> {
+        for (level, lvl) in self.levels.iter().enumerate() {
+            if lvl.occupied == 0 {
+                continue;
+            }
+            let shift = SLOT_BITS * level as u32;
+            let current = (self.elapsed >> shift) & SLOT_MASK;
+            // Level 0 may hold the slot `elapsed` is in; higher levels only
+            // slots strictly after it (else cascading skipped something).
+            let behind = if level == 0 {
+                (1u64 << current) - 1
+            } else {
+                (2u64 << current).wrapping_sub(1)
+            };
+            debug_assert_eq!(
+                lvl.occupied & behind,
+                0,
+                "level {level} has an occupied slot at or behind elapsed"
+            );
+            let slot = u64::from(lvl.occupied.trailing_zeros());
+            let rotation_start = self.elapsed & !((1u64 << (shift + SLOT_BITS)) - 1);
+            let bucket = Bucket::Slot {
+                level: level as u8,
+                slot: slot as u8,
+            };
+            return Some((bucket, rotation_start + (slot << shift)));
+        }
+        None
+    }
+
+    /// Fires a level-0 slot. Entries are unlinked one at a time so a
+    /// panicking `fire` leaves the rest linked and accounted for.
+    fn fire_slot(&mut self, slot: u8, fire: &mut impl FnMut(T)) {
+        while let Some(index) = self.levels[0].slots[usize::from(slot)].head {
+            self.unlink(index);
+            let entry = self.entries.remove(index);
+            debug_assert!(entry.deadline <= self.elapsed, "fired before deadline");
+            fire(entry.value);
+        }
+    }
+
+    /// Re-files every entry of a higher-level slot or the overflow list
+    /// against the current `elapsed`. Runs no user code.
+    fn cascade(&mut self, bucket: Bucket) {
+        let list = std::mem::take(self.list_mut(bucket));
+        if let Bucket::Slot { level, slot } = bucket {
+            self.levels[usize::from(level)].occupied &= !(1u64 << slot);
+        }
+        let mut cursor = list.head;
+        while let Some(index) = cursor {
+            // Read `next` before relinking overwrites it; the detached chain
+            // is otherwise untouched, since relinking only edits the entry
+            // itself and the tail of its new list.
+            let entry = self.entry_mut(index);
+            cursor = entry.next;
+            let deadline = entry.deadline;
+            let new_bucket = self.bucket_for(deadline);
+            debug_assert!(
+                new_bucket != bucket || bucket == Bucket::Overflow,
+                "cascade made no progress"
+            );
+            self.link(index, new_bucket);
+        }
+    }
+
+    /// Appends an unlinked entry to `bucket`.
+    fn link(&mut self, index: usize, bucket: Bucket) {
+        let old_tail = self.list_mut(bucket).tail;
+        let entry = self.entry_mut(index);
+        entry.bucket = bucket;
+        entry.prev = old_tail;
+        entry.next = None;
+        match old_tail {
+            Some(tail) => self.entry_mut(tail).next = Some(index),
+            None => self.list_mut(bucket).head = Some(index),
+        }
+        self.list_mut(bucket).tail = Some(index);
+        match bucket {
+            Bucket::Slot { level, slot } => {
+                self.levels[usize::from(level)].occupied |= 1u64 << slot;
+            }
+            Bucket::Overflow => {
+                let deadline = self.entry_mut(index).deadline;
+                self.overflow_bound = match old_tail {
+                    Some(_) => self.overflow_bound.min(deadline),
+                    None => deadline,
+                };
+            }
+        }
+    }
+
+    /// Detaches an entry from its bucket, leaving it in the slab.
+    fn unlink(&mut self, index: usize) {
+        let entry = self.entry_mut(index);
+        let (bucket, prev, next) = (entry.bucket, entry.prev, entry.next);
+        entry.prev = None;
+        entry.next = None;
+        match prev {
+            Some(prev) => self.entry_mut(prev).next = next,
+            None => self.list_mut(bucket).head = next,
+        }
+        match next {
+            Some(next) => self.entry_mut(next).prev = prev,
+            None => self.list_mut(bucket).tail = prev,
+        }
+        if let Bucket::Slot { level, slot } = bucket {
+            if self.list_mut(bucket).head.is_none() {
+                self.levels[usize::from(level)].occupied &= !(1u64 << slot);
+            }
+        }
+    }
+
+    fn entry_mut(&mut self, index: usize) -> &mut Entry<T> {
+        self.entries
+            .get_mut(index)
+            .expect("invariant: linked slab keys refer to live entries")
+    }
+
+    fn list_mut(&mut self, bucket: Bucket) -> &mut List {
+        match bucket {
+            Bucket::Slot { level, slot } => {
+                &mut self.levels[usize::from(level)].slots[usize::from(slot)]
+            }
+            Bucket::Overflow => &mut self.overflow,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Deterministic xorshift64* so failures reproduce without a rand crate.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        /// Log-uniform in `[0, 2^max_bits)`, so every wheel level gets hits.
+        fn spread(&mut self, max_bits: u64) -> u64 {
+            let bits = self.below(max_bits + 1);
+            if bits == 0 {
+                0
+            } else {
+                self.next() & ((1u64 << bits) - 1)
+            }
+        }
+    }
+
+    fn advance_collect<T>(wheel: &mut Wheel<T>, now: u64) -> Vec<T> {
+        let mut fired = Vec::new();
+        wheel.advance(now, |value| fired.push(value));
+        fired
+    }
+
+    #[test]
+    fn fires_exactly_at_deadline() {
+        for deadline in [0, 1, 63, 64, 65, 4095, 4096, 262_143, 262_144, 1 << 30] {
+            let mut wheel = Wheel::new();
+            wheel.insert(deadline, deadline);
+            if deadline > 0 {
+                assert!(advance_collect(&mut wheel, deadline - 1).is_empty());
+                assert_eq!(wheel.len(), 1);
+            }
+            assert_eq!(advance_collect(&mut wheel, deadline), vec![deadline]);
+            assert!(wheel.is_empty());
+            assert_eq!(wheel.next_expiration(), None);
+        }
+    }
+
+    #[test]
+    fn random_deadlines_fire_once_in_order() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut wheel = Wheel::new();
+        let mut deadlines = Vec::new();
+        for id in 0..20_000usize {
+            let deadline = rng.spread(38);
+            deadlines.push(deadline);
+            wheel.insert(deadline, id);
+        }
+        let max = *deadlines.iter().max().expect("non-empty");
+        let mut fired_at = vec![None; deadlines.len()];
+        let mut last_deadline = 0;
+        let mut previous_now = 0;
+        let mut now = 0;
+        loop {
+            let mut batch = Vec::new();
+            wheel.advance(now, |id| batch.push(id));
+            for id in batch {
+                let deadline = deadlines[id];
+                assert!(fired_at[id].is_none(), "fired twice");
+                fired_at[id] = Some(now);
+                assert!(deadline <= now, "fired early");
+                assert!(deadline >= last_deadline, "out of order");
+                // At the first advance that reached it.
+                assert!(now == 0 || deadline > previous_now, "fired late");
+                last_deadline = deadline;
+            }
+            if now >= max {
+                break;
+            }
+            previous_now = now;
+            now = (now + 1 + rng.spread(34)).min(max);
+        }
+        assert!(fired_at.iter().all(Option::is_some));
+        assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn big_jumps_and_single_steps_agree() {
+        const END: u64 = 1_500_000;
+        let mut rng = Rng(42);
+        let deadlines: Vec<u64> = (0..5_000).map(|_| rng.spread(21) % (END + 1)).collect();
+        // Beyond END, must not fire in either run.
+        let far: Vec<u64> = (0..200).map(|_| END + 1 + rng.spread(40)).collect();
+
+        let run = |steps: &mut dyn FnMut(u64) -> u64| {
+            let mut wheel = Wheel::new();
+            for (id, &d) in deadlines.iter().chain(&far).enumerate() {
+                wheel.insert(d, id);
+            }
+            let mut fired = Vec::new();
+            let mut now = 0;
+            loop {
+                wheel.advance(now, |id| fired.push((deadlines[id], id)));
+                if now == END {
+                    break;
+                }
+                now = (now + steps(now)).min(END);
+            }
+            assert_eq!(wheel.len(), far.len());
+            fired
+        };
+
+        let stepped = run(&mut |_| 1);
+        let mut jump_rng = Rng(7);
+        let jumped = run(&mut |_| 1 + jump_rng.spread(20));
+        // Both are in deadline order; within one millisecond the order may
+        // legitimately differ, so compare deadline sequences and sets.
+        let seq = |v: &[(u64, usize)]| v.iter().map(|&(d, _)| d).collect::<Vec<_>>();
+        assert_eq!(seq(&stepped), seq(&jumped));
+        let (mut a, mut b) = (stepped.clone(), jumped);
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), deadlines.len());
+    }
+
+    #[test]
+    fn remove_before_and_after_firing() {
+        let mut wheel = Wheel::new();
+        let a = wheel.insert(100, 'a');
+        let b = wheel.insert(100, 'b');
+        let c = wheel.insert(5_000, 'c');
+        assert_eq!(wheel.remove(a), Some('a'));
+        assert_eq!(wheel.remove(a), None);
+        assert_eq!(wheel.remove(c), Some('c'));
+        assert_eq!(advance_collect(&mut wheel, 10_000), vec!['b']);
+        assert_eq!(wheel.remove(b), None);
+        assert_eq!(wheel.get_mut(b), None);
+        assert!(!wheel.reset(b, 20_000));
+        assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn stale_key_after_slot_reuse() {
+        let mut wheel = Wheel::new();
+        let old = wheel.insert(10, 1);
+        assert_eq!(wheel.remove(old), Some(1));
+        let new = wheel.insert(10, 2);
+        assert_eq!(old.index, new.index, "slab slot is reused");
+        assert_eq!(wheel.remove(old), None);
+        assert_eq!(wheel.get_mut(old), None);
+        assert!(!wheel.reset(old, 1));
+        assert_eq!(wheel.len(), 1);
+
+        // Same after firing rather than removal.
+        assert_eq!(advance_collect(&mut wheel, 10), vec![2]);
+        let newer = wheel.insert(20, 3);
+        assert_eq!(newer.index, new.index);
+        assert_eq!(wheel.remove(new), None);
+        assert_eq!(wheel.remove(newer), Some(3));
+    }
+
+    #[test]
+    fn get_mut_replaces_value() {
+        let mut wheel = Wheel::new();
+        let key = wheel.insert(70, 1);
+        *wheel.get_mut(key).expect("pending") = 2;
+        assert_eq!(advance_collect(&mut wheel, 70), vec![2]);
+    }
+
+    #[test]
+    fn reset_earlier_and_later() {
+        let mut wheel = Wheel::new();
+        let early = wheel.insert(100_000, "early");
+        let late = wheel.insert(50, "late");
+        assert!(wheel.reset(early, 30));
+        assert!(wheel.reset(late, 200_000));
+        assert_eq!(wheel.next_expiration(), Some(30));
+        assert!(advance_collect(&mut wheel, 29).is_empty());
+        assert_eq!(advance_collect(&mut wheel, 30), vec!["early"]);
+        assert!(advance_collect(&mut wheel, 199_999).is_empty());
+        // Reset after a cascade moved it, and into the past.
+        assert!(wheel.reset(late, 1_000_000));
+        assert!(advance_collect(&mut wheel, 999_999).is_empty());
+        assert!(wheel.reset(late, 3));
+        assert_eq!(advance_collect(&mut wheel, 999_999), vec!["late"]);
+        assert!(!wheel.reset(late, 5));
+    }
+
+    #[test]
+    fn next_expiration_bounds() {
+        let mut wheel: Wheel<()> = Wheel::new();
+        assert_eq!(wheel.next_expiration(), None);
+        let key = wheel.insert(1_000_000, ());
+        let first = wheel.next_expiration().expect("non-empty");
+        assert!(first <= 1_000_000);
+        wheel.remove(key);
+        assert_eq!(wheel.next_expiration(), None);
+
+        // Driving the wheel by next_expiration alone fires each entry exactly
+        // at its deadline, after at most one cascade stop per level.
+        let mut rng = Rng(3);
+        for _ in 0..2_000 {
+            let start = wheel.elapsed();
+            let deadline = start + rng.spread(36);
+            wheel.insert(deadline, ());
+            let mut stops = 0;
+            loop {
+                let at = wheel.next_expiration().expect("pending");
+                assert!(at <= deadline && at >= wheel.elapsed());
+                stops += 1;
+                if !advance_collect(&mut wheel, at).is_empty() {
+                    assert_eq!(at, deadline);
+                    break;
+                }
+            }
+            assert!(stops <= LEVELS + 1, "{stops} stops");
+        }
+    }
+
+    #[test]
+    fn past_deadline_fires_on_next_advance() {
+        let mut wheel = Wheel::new();
+        wheel.advance(10_000, |_: u32| unreachable!());
+        wheel.insert(5, 1);
+        wheel.insert(10_000, 2);
+        assert_eq!(wheel.next_expiration(), Some(10_000));
+        // Going backwards is a no-op and fires nothing.
+        assert!(advance_collect(&mut wheel, 9_000).is_empty());
+        assert_eq!(wheel.elapsed(), 10_000);
+        assert_eq!(advance_collect(&mut wheel, 10_000), vec![1, 2]);
+
+        wheel.insert(0, 3);
+        assert_eq!(advance_collect(&mut wheel, 10_001), vec![3]);
+        assert_eq!(wheel.elapsed(), 10_001);
+    }
+
+    #[test]
+    fn far_future_entries_survive() {
+        let mut wheel = Wheel::new();
+        let deadlines = [
+            TOP_RANGE - 1,
+            TOP_RANGE,
+            TOP_RANGE + 1,
+            3 * TOP_RANGE + 17,
+            100 * TOP_RANGE + 12_345,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for (id, &d) in deadlines.iter().enumerate() {
+            wheel.insert(d, id);
+        }
+        for (id, &d) in deadlines.iter().enumerate() {
+            assert!(advance_collect(&mut wheel, d - 1).is_empty(), "{d}");
+            assert!(wheel.next_expiration().expect("pending") <= d);
+            assert_eq!(advance_collect(&mut wheel, d), vec![id]);
+        }
+        assert!(wheel.is_empty());
+
+        // One huge jump fires them all, in order.
+        let mut wheel = Wheel::new();
+        for (id, &d) in deadlines.iter().enumerate() {
+            wheel.insert(d, id);
+        }
+        let all: Vec<usize> = (0..deadlines.len()).collect();
+        assert_eq!(advance_collect(&mut wheel, u64::MAX), all);
+    }
+
+    #[test]
+    fn overflow_entry_beats_later_wheel_entry() {
+        // `elapsed` crosses into the overflow entry's rotation without
+        // reaching its deadline; a later entry then lands in the levels.
+        let mut wheel = Wheel::new();
+        wheel.insert(TOP_RANGE + 1_000, "overflow");
+        assert!(advance_collect(&mut wheel, TOP_RANGE + 10).is_empty());
+        wheel.insert(TOP_RANGE + 2_000, "wheel");
+        assert!(wheel.next_expiration().expect("pending") <= TOP_RANGE + 1_000);
+        assert_eq!(
+            advance_collect(&mut wheel, TOP_RANGE + 1_500),
+            vec!["overflow"]
+        );
+        assert_eq!(
+            advance_collect(&mut wheel, TOP_RANGE + 2_000),
+            vec!["wheel"]
+        );
+    }
+
+    #[test]
+    fn removed_overflow_entry_only_costs_a_spurious_stop() {
+        let mut wheel = Wheel::new();
+        let gone = wheel.insert(2 * TOP_RANGE, 1);
+        wheel.insert(7 * TOP_RANGE, 2);
+        assert_eq!(wheel.remove(gone), Some(1));
+        let stop = wheel.next_expiration().expect("pending");
+        assert!(advance_collect(&mut wheel, stop).is_empty());
+        assert_eq!(advance_collect(&mut wheel, 7 * TOP_RANGE), vec![2]);
+    }
+
+    #[test]
+    fn many_inserts_and_removes_leave_empty() {
+        let mut wheel = Wheel::new();
+        let mut rng = Rng(99);
+        let keys: Vec<TimerKey> = (0..100_000)
+            .map(|i| wheel.insert(rng.spread(40), i))
+            .collect();
+        assert_eq!(wheel.len(), 100_000);
+        for (i, key) in keys.into_iter().enumerate() {
+            assert_eq!(wheel.remove(key), Some(i));
+        }
+        assert_eq!(wheel.len(), 0);
+        assert!(wheel.is_empty());
+        assert_eq!(wheel.next_expiration(), None);
+        assert!(wheel.levels.iter().all(|l| l.occupied == 0));
+
+        for i in 0..100_000 {
+            let key = wheel.insert(rng.spread(40), i);
+            assert_eq!(wheel.remove(key), Some(i));
+        }
+        assert!(wheel.is_empty());
+        assert!(advance_collect(&mut wheel, u64::MAX).is_empty());
+    }
+
+    /// Random insert/remove/reset/advance against a simple model, from
+    /// several starting points including rotation edges and near `u64::MAX`.
+    #[test]
+    fn matches_model() {
+        let starts = [
+            0,
+            TOP_RANGE - 3,
+            5 * TOP_RANGE - 1,
+            4095,
+            u64::MAX - (1 << 38),
+        ];
+        for (seed, &start) in starts.iter().enumerate() {
+            let mut rng = Rng(0xdead_beef + seed as u64);
+            let mut wheel = Wheel::new();
+            wheel.advance(start, |_: u64| unreachable!());
+            let mut model: HashMap<u64, (TimerKey, u64)> = HashMap::new();
+            let mut ids: Vec<u64> = Vec::new();
+            let mut next_id = 0u64;
+            for _ in 0..40_000 {
+                let elapsed = wheel.elapsed();
+                match rng.below(10) {
+                    0..=3 => {
+                        let deadline = if rng.below(8) == 0 {
+                            elapsed.saturating_sub(rng.spread(10))
+                        } else {
+                            elapsed.saturating_add(rng.spread(40))
+                        };
+                        let key = wheel.insert(deadline, next_id);
+                        model.insert(next_id, (key, deadline));
+                        ids.push(next_id);
+                        next_id += 1;
+                    }
+                    4 | 5 if !ids.is_empty() => {
+                        let id = ids.swap_remove(rng.below(ids.len() as u64) as usize);
+                        let (key, _) = model.remove(&id).expect("model has it");
+                        assert_eq!(wheel.remove(key), Some(id));
+                        assert_eq!(wheel.remove(key), None);
+                    }
+                    6 if !ids.is_empty() => {
+                        let id = ids[rng.below(ids.len() as u64) as usize];
+                        let deadline = elapsed.saturating_add(rng.spread(38));
+                        let entry = model.get_mut(&id).expect("model has it");
+                        assert!(wheel.reset(entry.0, deadline));
+                        entry.1 = deadline;
+                    }
+                    _ => {
+                        let now = elapsed.saturating_add(rng.spread(37));
+                        let mut fired = Vec::new();
+                        wheel.advance(now, |id| fired.push(id));
+                        let mut last = 0;
+                        for id in &fired {
+                            let (_, deadline) = model.remove(id).expect("fired once");
+                            assert!(deadline <= now);
+                            let effective = deadline.max(elapsed);
+                            assert!(effective >= last, "out of order");
+                            last = effective;
+                        }
+                        ids.retain(|id| model.contains_key(id));
+                        assert!(
+                            model.values().all(|&(_, d)| d > now),
+                            "a due entry did not fire"
+                        );
+                    }
+                }
+                assert_eq!(wheel.len(), model.len());
+                let earliest = model.values().map(|&(_, d)| d.max(wheel.elapsed())).min();
+                match (wheel.next_expiration(), earliest) {
+                    (None, None) => {}
+                    (Some(at), Some(earliest)) => {
+                        assert!(at >= wheel.elapsed() && at <= earliest);
+                    }
+                    other => panic!("next_expiration mismatch: {other:?}"),
+                }
+            }
+            let mut rest = Vec::new();
+            wheel.advance(u64::MAX, |id| rest.push(id));
+            assert_eq!(rest.len(), model.len());
+            assert!(wheel.is_empty());
+        }
+    }
+}

@@ -7,7 +7,7 @@ mod scheduled;
 pub(crate) use registration::PollEvented;
 pub(crate) use scheduled::{Direction, ScheduledIo};
 
-use crate::loom::lock;
+use crate::loom::lock_std as lock;
 use slab::Slab;
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,6 @@
 //! The readiness of one registered socket, and the tasks waiting on it.
 
-use crate::loom::lock;
+use crate::loom::lock_std as lock;
 use std::sync::atomic::{AtomicUsize, Ordering::*};
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};

@@ -2,7 +2,7 @@
 //! alive for a while when idle, joined at shutdown.
 
 use super::{context, Handle};
-use crate::loom::lock;
+use crate::loom::lock_std as lock;
 use crate::park::ParkReason;
 use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task, TaskId};
 use std::collections::{HashMap, VecDeque};

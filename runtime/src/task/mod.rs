@@ -31,6 +31,8 @@ mod error;
 mod harness;
 mod id;
 mod join;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod raw;
 pub(crate) mod registry;
 mod snapshot;

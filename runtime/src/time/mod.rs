@@ -12,7 +12,7 @@ pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, Elapsed, Timeout};
 
-use crate::loom::lock;
+use crate::loom::lock_std as lock;
 use std::sync::Mutex;
 use std::task::Waker;
 pub(crate) use wheel::TimerKey;

@@ -491,3 +491,53 @@ async fn std_conversions_round_trip() {
     );
     assert_eq!(listener.into_std().unwrap().local_addr().unwrap(), addr);
 }
+
+/// A connected UDP socket that got an ICMP port-unreachable reports `ConnectionRefused` once,
+/// then waits for datagrams again like any other socket.
+///
+/// Ignored until the reactor clears error readiness on `WouldBlock`: `ScheduledIo` keeps the
+/// `ERROR` bit for good, so the second `recv` finds the socket "ready", gets `WouldBlock`,
+/// and `Registration::poll_io` loops forever inside one poll, pinning a worker.
+#[test]
+#[ignore = "io/scheduled.rs keeps ERROR readiness forever: the second recv spins"]
+fn udp_error_is_reported_once_then_recv_waits() {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    // On its own thread, so that a spinning worker fails this test instead of hanging it.
+    std::thread::spawn(move || {
+        let rt = runtime::Runtime::new().unwrap();
+        let result = rt.block_on(async {
+            let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap();
+            let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let socket = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            socket.connect(closed).await.unwrap();
+            socket.send(b"anyone?").await.unwrap();
+            let mut buf = [0; 16];
+            let error = socket.recv(&mut buf).await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::ConnectionRefused);
+
+            let receiver = runtime::spawn({
+                let socket = socket.clone();
+                async move {
+                    let mut buf = [0; 16];
+                    let n = socket.recv(&mut buf).await?;
+                    io::Result::Ok(buf[..n].to_vec())
+                }
+            });
+            let task = parked(receiver.id()).await;
+            assert_eq!(task.park().unwrap().reason().detail(), Some("read"));
+            socket.connect(peer.local_addr().unwrap()).await.unwrap();
+            peer.send_to(b"late", socket.local_addr().unwrap())
+                .await
+                .unwrap();
+            receiver.await.unwrap().unwrap()
+        });
+        let _ = done_tx.send(result);
+    });
+    let received = done_rx
+        .recv_timeout(PATIENCE + Duration::from_secs(5))
+        .expect("the runtime is stuck (a worker spinning in poll_io?)");
+    assert_eq!(received, b"late");
+}

@@ -499,7 +499,6 @@ async fn std_conversions_round_trip() {
 /// `ERROR` bit for good, so the second `recv` finds the socket "ready", gets `WouldBlock`,
 /// and `Registration::poll_io` loops forever inside one poll, pinning a worker.
 #[test]
-#[ignore = "io/scheduled.rs keeps ERROR readiness forever: the second recv spins"]
 fn udp_error_is_reported_once_then_recv_waits() {
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     // On its own thread, so that a spinning worker fails this test instead of hanging it.

@@ -141,8 +141,9 @@ impl ScheduledIo {
     /// The syscall said `WouldBlock`: forget the readiness it was attempted on, unless a newer
     /// event set it again meanwhile.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        // Closed and error states are final; keep them.
-        let clear = event.ready & (READABLE | WRITABLE);
+        // A closed half is final; an error is reported once by the syscall that returns it
+        // (as tokio does), so it is cleared with the readiness it came with.
+        let clear = event.ready & !(READ_CLOSED | WRITE_CLOSED);
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |current| {
             if (current >> TICK_SHIFT) as u16 != event.tick {
                 return None;

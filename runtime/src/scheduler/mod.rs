@@ -237,17 +237,33 @@ impl Shared {
         }
     }
 
+    /// Takes a fair share of the injector (up to `MAX_GLOBAL_BATCH`) into `dest` and returns
+    /// one task, so that a worker busy with its own tasks drains remote spawns in a few visits.
     fn pop_global(
         &self,
         dest: &crossbeam_deque::Worker<Notified<Handle>>,
     ) -> Option<Notified<Handle>> {
-        loop {
-            match self.injector.steal_batch_and_pop(dest) {
-                Steal::Success(task) => return Some(task),
+        const MAX_GLOBAL_BATCH: usize = 128;
+        let share = (self.injector.len() / self.remotes.len() + 1).min(MAX_GLOBAL_BATCH);
+        let task = loop {
+            match self.injector.steal_batch_with_limit_and_pop(dest, share) {
+                Steal::Success(task) => break task,
                 Steal::Empty => return None,
                 Steal::Retry => std::hint::spin_loop(),
             }
+        };
+        // One steal moves at most one injector block; top up to the share.
+        while dest.len() < share {
+            match self
+                .injector
+                .steal_batch_with_limit(dest, share - dest.len())
+            {
+                Steal::Success(()) => {}
+                Steal::Empty => break,
+                Steal::Retry => std::hint::spin_loop(),
+            }
         }
+        Some(task)
     }
 
     fn drain_injector(&self) {

@@ -21,14 +21,32 @@ thread_local! {
 /// Runs one task poll with a fresh budget.
 #[inline]
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(Some(BUDGET), f)
+}
+
+/// Runs `f` with no budget (nested `block_on`, e.g. inside `spawn_blocking`): only task polls
+/// are throttled.
+pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(None, f)
+}
+
+#[inline]
+fn with_budget<R>(budget: Option<u8>, f: impl FnOnce() -> R) -> R {
     struct Reset(Option<u8>);
     impl Drop for Reset {
         fn drop(&mut self) {
             let _ = CURRENT.try_with(|cell| cell.set(self.0));
         }
     }
-    let _reset = Reset(CURRENT.with(|cell| cell.replace(Some(BUDGET))));
+    let _reset = Reset(CURRENT.with(|cell| cell.replace(budget)));
     f()
+}
+
+/// False once the current task poll has spent its budget.
+pub(crate) fn has_budget_remaining() -> bool {
+    CURRENT
+        .try_with(|cell| cell.get() != Some(0))
+        .unwrap_or(true)
 }
 
 /// One unit of budget; given back if the operation turns out not to make progress.

@@ -258,7 +258,9 @@ impl Handle {
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
         loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            if let Poll::Ready(output) =
+                crate::coop::unconstrained(|| future.as_mut().poll(&mut cx))
+            {
                 return output;
             }
             while !waker_state.notified.swap(false, Ordering::Acquire) {

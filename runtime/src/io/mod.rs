@@ -99,7 +99,7 @@ impl IoDriver {
             }
         }
         for waker in wakers {
-            waker.wake();
+            crate::driver::wake_contained(waker);
         }
     }
 }

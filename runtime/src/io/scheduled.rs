@@ -1,6 +1,7 @@
 //! The readiness of one registered socket, and the tasks waiting on it.
 
 use crate::loom::lock_std as lock;
+use smallvec::SmallVec;
 use std::sync::atomic::{AtomicUsize, Ordering::*};
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
@@ -46,10 +47,14 @@ pub(crate) struct ScheduledIo {
     generation: u32,
 }
 
+/// Tasks waiting for each direction. Usually one (a socket owned by one task, or one per
+/// split half); a socket shared through `&self` (UDP, a listener) can have several, and all
+/// are woken on readiness. A waiter whose future was dropped stays until the next event for
+/// its direction, then gets one spurious wake.
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    reader: SmallVec<[Waker; 1]>,
+    writer: SmallVec<[Waker; 1]>,
 }
 
 impl ScheduledIo {
@@ -96,15 +101,14 @@ impl ScheduledIo {
         let readable = event.is_readable() || event.is_read_closed() || event.is_error();
         let writable = event.is_writable() || event.is_write_closed() || event.is_error();
         if readable {
-            out.extend(waiters.reader.take());
+            out.extend(waiters.reader.drain(..));
         }
         if writable {
-            out.extend(waiters.writer.take());
+            out.extend(waiters.writer.drain(..));
         }
     }
 
-    /// Ready if the socket may proceed in `direction`; otherwise the task's waker is stored
-    /// (one waiter per direction, as for a socket owned by one task or split in two halves).
+    /// Ready if the socket may proceed in `direction`; otherwise the task's waker is stored.
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
@@ -119,9 +123,8 @@ impl ScheduledIo {
             Direction::Read => &mut waiters.reader,
             Direction::Write => &mut waiters.writer,
         };
-        match slot {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        if !slot.iter().any(|waker| waker.will_wake(cx.waker())) {
+            slot.push(cx.waker().clone());
         }
         // Readiness may have arrived between the load and storing the waker.
         let current = self.readiness.load(Acquire);

@@ -194,20 +194,32 @@ impl BlockingPool {
         state.num_threads -= 1;
     }
 
-    /// Cancels queued closures and joins every thread (running closures finish first).
-    pub(crate) fn shutdown(&self) {
+    /// Cancels queued closures and tells idle threads to exit; running closures finish.
+    pub(crate) fn begin_shutdown(&self) {
         let inner = &*self.inner;
-        let (queued, threads) = {
+        let queued: Vec<_> = {
             let mut state = lock(&inner.state);
             state.shutdown = true;
             inner.condvar.notify_all();
-            let queued: Vec<_> = state.queue.drain(..).collect();
-            let threads: Vec<_> = state.threads.drain().map(|(_, t)| t).collect();
-            (queued, threads)
+            state.queue.drain(..).collect()
         };
         for task in queued {
             task.cancel_and_run();
         }
+    }
+
+    /// True while a pool thread is still running (a closure that has not returned yet).
+    pub(crate) fn has_threads(&self) -> bool {
+        lock(&self.inner.state).num_threads > 0
+    }
+
+    /// Joins every pool thread; call after `begin_shutdown`.
+    pub(crate) fn join(&self) {
+        let threads: Vec<_> = lock(&self.inner.state)
+            .threads
+            .drain()
+            .map(|(_, t)| t)
+            .collect();
         let current = thread::current().id();
         for thread in threads {
             if thread.thread().id() != current {

@@ -29,6 +29,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A handle to a runtime: spawn onto it and profile it from any thread. Cheap to clone.
 #[derive(Clone)]
@@ -198,7 +199,12 @@ impl Shared {
         self.shutdown.load(Acquire)
     }
 
-    fn schedule(&self, task: Notified<Handle>, is_yield: bool) {
+    /// `self` may point into the woken task's own cell (its scheduler handle), which the
+    /// task can free as soon as another thread runs it: nothing reached through `self` may be
+    /// used after the push. On a worker of this runtime the worker's own handle keeps `Shared`
+    /// alive; elsewhere a clone taken before the push does (the task's may be the last one
+    /// once the runtime is dropped).
+    fn schedule(self: &Arc<Shared>, task: Notified<Handle>, is_yield: bool) {
         let task = context::with_worker(|worker| match worker {
             Some(worker) if worker.belongs_to(self) => {
                 worker.schedule_local(task, is_yield);
@@ -207,7 +213,8 @@ impl Shared {
             _ => Some(task),
         });
         if let Some(task) = task {
-            self.schedule_remote(task);
+            let shared = Arc::clone(self);
+            shared.schedule_remote(task);
         }
     }
 
@@ -293,7 +300,13 @@ impl Shared {
             task.shutdown();
         }
         self.drain_injector();
-        self.blocking.shutdown();
+        // Blocking closures still running may wait on timers or sockets (`Handle::block_on`
+        // in `spawn_blocking`); with the workers gone, this thread turns the driver for them.
+        self.blocking.begin_shutdown();
+        while self.blocking.has_threads() {
+            self.shared_driver.poll_for(Duration::from_millis(1));
+        }
+        self.blocking.join();
         self.driver.time.clear();
         self.driver.io.clear();
     }

@@ -4,7 +4,8 @@
 
 use crate::driver::{self, Driver};
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
-use crate::loom::{lock, Arc, Condvar, Mutex};
+use crate::loom::{lock, Arc, Condvar, Mutex, MutexGuard};
+use std::sync::TryLockError;
 use std::time::Duration;
 
 const EMPTY: usize = 0;
@@ -29,8 +30,23 @@ impl SharedDriver {
     /// Processes ready I/O and expired timers without blocking, if no worker is parked on
     /// the driver. Workers call this between tasks so that timers fire under load.
     pub(crate) fn poll_now(&self) {
-        if let Ok(mut driver) = self.driver.try_lock() {
-            driver.park(Some(Duration::ZERO));
+        self.poll_for(Duration::ZERO);
+    }
+
+    /// Turns the driver, blocking at most `timeout`, if no other thread holds it.
+    pub(crate) fn poll_for(&self, timeout: Duration) {
+        if let Some(mut driver) = self.try_lock() {
+            driver.park(Some(timeout));
+        }
+    }
+
+    /// The driver if no other worker holds it. A poisoned lock (a panic while turning the
+    /// driver) is taken over: the driver's state is consistent between turns.
+    fn try_lock(&self) -> Option<MutexGuard<'_, Driver>> {
+        match self.driver.try_lock() {
+            Ok(driver) => Some(driver),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
         }
     }
 }
@@ -82,7 +98,7 @@ impl Parker {
             }
             std::hint::spin_loop();
         }
-        if let Ok(mut driver) = inner.shared.driver.try_lock() {
+        if let Some(mut driver) = inner.shared.try_lock() {
             inner.park_driver(&mut driver);
         } else {
             inner.park_condvar();

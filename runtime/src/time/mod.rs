@@ -145,7 +145,7 @@ impl TimeDriver {
             inner.wheel.advance(now, |waker| expired.push(waker));
         }
         for waker in expired {
-            waker.wake();
+            crate::driver::wake_contained(waker);
         }
     }
 }

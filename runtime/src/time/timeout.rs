@@ -1,4 +1,5 @@
 use super::sleep::{sleep_until_at, Sleep};
+use crate::coop;
 use crate::park::{self, ParkReason};
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -82,11 +83,19 @@ impl<F: Future> Future for Timeout<F> {
         // and `Timeout` has no `Drop` impl. `delay` is `Unpin` and not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(output) = future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
         let inner_recorded = park::recorded_this_poll();
-        match this.delay.poll_elapsed(cx) {
+        // If the wrapped future spent the budget, the deadline must still be checked, or a
+        // busy future would never time out.
+        let delay = if had_budget && !coop::has_budget_remaining() {
+            coop::unconstrained(|| this.delay.poll_elapsed(cx))
+        } else {
+            this.delay.poll_elapsed(cx)
+        };
+        match delay {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => {
                 if !inner_recorded {

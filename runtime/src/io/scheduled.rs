@@ -12,6 +12,8 @@ const READ_CLOSED: usize = 0b0_0100;
 const WRITE_CLOSED: usize = 0b0_1000;
 const ERROR: usize = 0b1_0000;
 const READINESS_MASK: usize = 0b1_1111;
+/// Waiters per direction before stale ones are flushed (see `poll_ready`).
+const MAX_WAITERS: usize = 64;
 /// The dispatch tick that last set readiness, above the readiness bits.
 const TICK_SHIFT: usize = 16;
 
@@ -118,13 +120,25 @@ impl ScheduledIo {
         if current & direction.mask() != 0 {
             return Poll::Ready(Self::event(current, direction));
         }
-        let mut waiters = lock(&self.waiters);
-        let slot = match direction {
-            Direction::Read => &mut waiters.reader,
-            Direction::Write => &mut waiters.writer,
+        let stale = {
+            let mut waiters = lock(&self.waiters);
+            let slot = match direction {
+                Direction::Read => &mut waiters.reader,
+                Direction::Write => &mut waiters.writer,
+            };
+            let mut stale = SmallVec::<[Waker; 1]>::new();
+            if !slot.iter().any(|waker| waker.will_wake(cx.waker())) {
+                if slot.len() >= MAX_WAITERS {
+                    // Wakers of dropped futures accumulate on an idle socket: wake them all
+                    // (live waiters poll again and re-register, stale ones are gone for good).
+                    stale = std::mem::take(slot);
+                }
+                slot.push(cx.waker().clone());
+            }
+            stale
         };
-        if !slot.iter().any(|waker| waker.will_wake(cx.waker())) {
-            slot.push(cx.waker().clone());
+        for waker in stale {
+            waker.wake();
         }
         // Readiness may have arrived between the load and storing the waker.
         let current = self.readiness.load(Acquire);

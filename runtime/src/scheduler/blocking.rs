@@ -5,14 +5,21 @@ use super::{context, Handle};
 use crate::loom::lock_std as lock;
 use crate::park::ParkReason;
 use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task, TaskId};
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::ptr;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
+
+thread_local! {
+    /// The pool this thread belongs to, if it is a pool thread (compared, never dereferenced).
+    static CURRENT_POOL: Cell<*const Inner> = const { Cell::new(ptr::null()) };
+}
 
 #[derive(Clone)]
 pub(crate) struct BlockingPool {
@@ -72,7 +79,8 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
             .0
             .take()
             .expect("blocking task polled after completion");
-        Poll::Ready(f())
+        // A blocking closure may run its own executor: it must not inherit a task's budget.
+        Poll::Ready(crate::coop::unconstrained(f))
     }
 }
 
@@ -161,6 +169,7 @@ impl BlockingPool {
     }
 
     fn run(&self, id: usize, handle: Handle) {
+        CURRENT_POOL.with(|pool| pool.set(Arc::as_ptr(&self.inner)));
         let _enter = context::enter(handle);
         let inner = &*self.inner;
         let mut state = lock(&inner.state);
@@ -208,9 +217,11 @@ impl BlockingPool {
         }
     }
 
-    /// True while a pool thread is still running (a closure that has not returned yet).
+    /// True while a pool thread other than the caller is still running (a closure that has
+    /// not returned yet). The caller may itself be a pool thread dropping the runtime.
     pub(crate) fn has_threads(&self) -> bool {
-        lock(&self.inner.state).num_threads > 0
+        let me = CURRENT_POOL.with(|pool| pool.get() == Arc::as_ptr(&self.inner));
+        lock(&self.inner.state).num_threads > usize::from(me)
     }
 
     /// Joins every pool thread; call after `begin_shutdown`.

@@ -11,7 +11,16 @@ impl<S: Schedule> Task<S> {
         let header = self.raw.header();
         let meta = &header.meta;
         let record = &header.record;
-        let state = header.state.load();
+        // A poll that starts between reading the state and the record would pair the state
+        // with a newer park: retry while the poll count moves (a few times at most).
+        let (state, park) = loop {
+            let polls = record.polls();
+            let state = header.state.load();
+            let park = record.read();
+            if record.polls() == polls {
+                break (state, park);
+            }
+        };
         let state = if state.is_running() {
             TaskState::Running
         } else if state.is_notified() || state.is_complete() {
@@ -21,7 +30,7 @@ impl<S: Schedule> Task<S> {
             TaskState::Parked
         };
         let park = match state {
-            TaskState::Parked => record.read().map(|raw: park::RawPark| Park {
+            TaskState::Parked => park.map(|raw: park::RawPark| Park {
                 reason: raw.reason,
                 site: raw.site.unwrap_or(meta.spawn_site),
                 duration: Duration::from_nanos(now.saturating_sub(raw.since)),

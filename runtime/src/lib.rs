@@ -23,6 +23,9 @@
 
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+#[doc(hidden)]
+pub mod __private;
+pub mod chan;
 mod coop;
 mod driver;
 mod io;
@@ -34,6 +37,7 @@ mod runtime;
 mod scheduler;
 pub mod task;
 pub mod time;
+mod waitlist;
 
 pub use crate::park::ParkReason;
 pub use crate::profile::{Park, ParkCase, ParkSite, Profile, TaskSnapshot, TaskState};
@@ -41,6 +45,47 @@ pub use crate::runtime::{Builder, Runtime};
 pub use crate::scheduler::{EnterGuard, Handle, TryCurrentError};
 pub use crate::task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle, TaskId};
 pub use runtime_macros::{main, test};
+
+/// Waits on several futures at once and runs the branch of the first to complete, like Go's
+/// `select`.
+///
+/// ```text
+/// select! {
+///     [biased;]
+///     <pattern> = <future> [, if <condition>] => <handler>,
+///     ...
+///     [default => <handler>,]
+/// }
+/// ```
+///
+/// - Each `<future>` is evaluated once, then polled until one completes with a value matching
+///   its `<pattern>`; that branch's handler runs with the pattern's bindings and the other
+///   futures are dropped. A value that does not match disables its branch (Go's nil channel).
+/// - A branch whose `if <condition>` is false is disabled from the start.
+/// - Among ready branches the choice is uniformly random, like Go; `biased;` polls in order.
+/// - `default` runs when no branch is ready on the first poll: `select!` never parks then.
+/// - While parked the task shows reason `select`, with each pending branch's reason and site
+///   in `Park::cases`. With no enabled branch and no `default` (and for `select! {}`) it
+///   parks forever as `select (no cases)`.
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// use std::time::Duration;
+/// let (tx, rx) = runtime::chan::channel::<u32>(1);
+/// tx.send(7).await.unwrap();
+/// let got = runtime::select! {
+///     v = rx.recv() => v,
+///     _ = runtime::time::sleep(Duration::from_secs(1)) => None,
+/// };
+/// assert_eq!(got, Some(7));
+/// let nothing = runtime::select! {
+///     v = rx.recv() => v,
+///     default => None,
+/// };
+/// assert_eq!(nothing, None);
+/// # });
+/// ```
+pub use runtime_macros::select;
 
 /// A snapshot of every live task of the current runtime.
 ///

@@ -5,6 +5,8 @@
 //! re-exports rather than depending on this crate directly.
 #![warn(missing_docs)]
 
+mod select;
+
 use proc_macro::TokenStream;
 use proc_macro2::{Ident, Span, TokenStream as TokenStream2};
 use quote::{quote, quote_spanned, ToTokens};
@@ -384,5 +386,15 @@ fn expand_fn(kind: Kind, mut input: ItemFn, config: &Config) -> TokenStream2 {
         #test_attr
         #(#attrs)*
         #vis #sig #block
+    }
+}
+
+/// Waits on several futures at once and runs the branch of the first to complete, like Go's
+/// `select`. Re-exported as `runtime::select!`; see its documentation there.
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    match syn::parse::<select::Select>(input) {
+        Ok(parsed) => select::expand(parsed).into(),
+        Err(error) => error.to_compile_error().into(),
     }
 }

@@ -8,8 +8,9 @@
 
 use super::table::ParkTable;
 use super::{clock, ParkReason};
+use crate::loom::atomic::{AtomicPtr, AtomicUsize};
 use crate::loom::atomic::{AtomicU64, Ordering::*};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::ptr;
 
@@ -28,14 +29,27 @@ pub(crate) struct Record {
     polls: AtomicU64,
     /// The id of the task that spawned this one (0: none).
     parent: u64,
+    /// The cases of the last `select` park; allocated on the first one, kept until the task
+    /// is freed (a snapshot may be reading it).
+    cases: AtomicPtr<CaseBuf>,
+}
+
+/// Park words of a `select`'s cases. Grown by replacement; older buffers are chained and
+/// freed with the record, never while the task is alive.
+struct CaseBuf {
+    len: AtomicUsize,
+    words: Box<[AtomicU64]>,
+    older: *mut CaseBuf,
 }
 
 /// A consistent copy of a record.
-#[derive(Copy, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct RawPark {
     pub(crate) reason: ParkReason,
     pub(crate) site: Option<&'static Location<'static>>,
     pub(crate) since: u64,
+    /// For `select`: each case's reason and site.
+    pub(crate) cases: Vec<(ParkReason, &'static Location<'static>)>,
 }
 
 impl Record {
@@ -45,6 +59,7 @@ impl Record {
             since: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             parent: current_task_id(),
+            cases: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
@@ -61,14 +76,70 @@ impl Record {
         loop {
             let word = self.word.load(Acquire);
             let since = self.since.load(Acquire);
+            let mut cases = Vec::new();
+            let (reason, site) = decode(word)?;
+            if reason == ParkReason::Select {
+                self.read_cases(&mut cases);
+            }
             if self.word.load(Acquire) != word {
                 continue;
             }
-            return decode(word).map(|(reason, site)| RawPark {
+            return Some(RawPark {
                 reason,
                 site,
                 since,
+                cases,
             });
+        }
+    }
+
+    fn read_cases(&self, out: &mut Vec<(ParkReason, &'static Location<'static>)>) {
+        let buf = self.cases.load(Acquire);
+        if buf.is_null() {
+            return;
+        }
+        // SAFETY: buffers are freed only when the record is dropped (the task is freed), and
+        // snapshots read records only of tasks they hold alive.
+        let buf = unsafe { &*buf };
+        let len = buf.len.load(Acquire).min(buf.words.len());
+        for word in &buf.words[..len] {
+            if let Some((reason, Some(site))) = decode(word.load(Relaxed)) {
+                out.push((reason, site));
+            }
+        }
+    }
+
+    /// Stores a `select`'s cases. Only the polling thread calls this.
+    fn write_cases(&self, words: &[u64]) {
+        let mut buf = self.cases.load(Relaxed);
+        // SAFETY: as in `read_cases`; only this (polling) thread replaces the pointer.
+        if buf.is_null() || unsafe { (&(*buf).words).len() } < words.len() {
+            let grown = Box::into_raw(Box::new(CaseBuf {
+                len: AtomicUsize::new(0),
+                words: (0..words.len().max(4)).map(|_| AtomicU64::new(0)).collect(),
+                older: buf,
+            }));
+            self.cases.store(grown, Release);
+            buf = grown;
+        }
+        // SAFETY: non-null and alive (see `read_cases`).
+        let buf = unsafe { &*buf };
+        buf.len.store(0, Release);
+        for (slot, &word) in buf.words.iter().zip(words) {
+            slot.store(word, Relaxed);
+        }
+        buf.len.store(words.len(), Release);
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        let mut buf = *self.cases.get_mut();
+        while !buf.is_null() {
+            // SAFETY: every buffer in the chain came from `Box::into_raw` in `write_cases`
+            // and is owned by this record alone; the task is being freed.
+            let owned = unsafe { Box::from_raw(buf) };
+            buf = owned.older;
         }
     }
 }
@@ -107,6 +178,10 @@ struct Current {
     recorded: Cell<bool>,
     task_id: Cell<u64>,
     table: Cell<*const ParkTable>,
+    /// Nesting depth of `select`s collecting their cases on this thread.
+    collecting: Cell<u32>,
+    /// The cases being collected (nested selects use the tail).
+    cases: RefCell<Vec<u64>>,
 }
 
 thread_local! {
@@ -116,6 +191,8 @@ thread_local! {
             recorded: Cell::new(false),
             task_id: Cell::new(0),
             table: Cell::new(ptr::null()),
+            collecting: Cell::new(0),
+            cases: RefCell::new(Vec::new()),
         }
     };
 }
@@ -125,6 +202,10 @@ thread_local! {
 #[inline]
 pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
     let _ = CURRENT.try_with(|current| {
+        if current.collecting.get() > 0 {
+            current.cases.borrow_mut().push(encode(code, site));
+            return;
+        }
         let record = current.record.get();
         if !record.is_null() {
             // SAFETY: `record` is set by `PollScope::enter` from a live task header and
@@ -133,6 +214,61 @@ pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
             current.recorded.set(true);
         }
     });
+}
+
+/// Gathers the parks recorded while a `select!` polls its branches, to record them as the
+/// cases of one `select` park (`Park::cases`).
+pub(crate) struct CaseCollector {
+    start: usize,
+}
+
+impl CaseCollector {
+    pub(crate) fn begin() -> CaseCollector {
+        CURRENT.with(|current| {
+            current.collecting.set(current.collecting.get() + 1);
+            CaseCollector {
+                start: current.cases.borrow().len(),
+            }
+        })
+    }
+
+    /// Every branch is pending: record a `select` park at `site` with the gathered cases
+    /// (`select (no cases)` if there were no branches to poll). A select nested in another
+    /// becomes one case of the outer one.
+    pub(crate) fn parked(self, site: &'static Location<'static>, no_cases: bool) {
+        let reason = if no_cases {
+            ParkReason::SelectNoCases
+        } else {
+            ParkReason::Select
+        };
+        let _ = CURRENT.try_with(|current| {
+            let words: Vec<u64> = current.cases.borrow_mut().drain(self.start..).collect();
+            current.collecting.set(current.collecting.get() - 1);
+            if current.collecting.get() > 0 {
+                current.cases.borrow_mut().push(encode(reason.code(), site));
+                return;
+            }
+            let record = current.record.get();
+            if !record.is_null() {
+                // SAFETY: as in `record_code`.
+                let record = unsafe { &*record };
+                record.write_cases(&words);
+                record.word.store(encode(reason.code(), site), Relaxed);
+                current.recorded.set(true);
+            }
+        });
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for CaseCollector {
+    /// A branch completed (or the select unwound): forget what was gathered.
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|current| {
+            current.cases.borrow_mut().truncate(self.start);
+            current.collecting.set(current.collecting.get() - 1);
+        });
+    }
 }
 
 /// The task polled on this thread gave up the worker without parking (`yield_now`, budget).

@@ -2,7 +2,7 @@
 
 use super::{Schedule, Task};
 use crate::park;
-use crate::profile::{Park, TaskSnapshot, TaskState};
+use crate::profile::{Park, ParkCase, TaskSnapshot, TaskState};
 use std::time::Duration;
 
 impl<S: Schedule> Task<S> {
@@ -34,7 +34,11 @@ impl<S: Schedule> Task<S> {
                 reason: raw.reason,
                 site: raw.site.unwrap_or(meta.spawn_site),
                 duration: Duration::from_nanos(now.saturating_sub(raw.since)),
-                cases: Vec::new(),
+                cases: raw
+                    .cases
+                    .iter()
+                    .map(|&(reason, site)| ParkCase { reason, site })
+                    .collect(),
             }),
             _ => None,
         };

@@ -1,0 +1,552 @@
+//! The MPMC channel behind `channel(cap)` and `unbounded()`: one mutex-protected state with a
+//! value buffer and FIFO wait lists of parked senders (each holding its value) and receivers.
+//!
+//! Values move only when a receiver takes them (from the buffer, or, unbuffered, straight from
+//! a parked sender) or when a sender puts one into buffer room. A parked receiver is only
+//! *notified*; it pulls the value itself when polled, so dropping a receive future never
+//! loses a value, and a notified receiver that is dropped passes the notification on.
+
+use super::error::{SendError, TryRecvError, TrySendError};
+use crate::coop;
+use crate::loom::{lock, Mutex, MutexGuard};
+use crate::park::{self, ParkReason};
+use crate::waitlist::{WaitKey, WaitList};
+use smallvec::SmallVec;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll, Waker};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Capacity {
+    /// Go's `make(chan T)`: a send completes when a receiver takes the value.
+    Rendezvous,
+    Bounded(usize),
+    Unbounded,
+}
+
+struct Chan<T> {
+    state: Mutex<State<T>>,
+    capacity: Capacity,
+}
+
+struct State<T> {
+    buffer: VecDeque<T>,
+    senders: usize,
+    receivers: usize,
+    /// Parked senders, each with the value it is sending.
+    send_waiters: WaitList<SendWaiter<T>>,
+    /// Parked receivers; popped when notified.
+    recv_waiters: WaitList<Waker>,
+}
+
+struct SendWaiter<T> {
+    value: T,
+    waker: Waker,
+}
+
+/// Wakers to call once the lock is released.
+type Wakeups = SmallVec<[Waker; 2]>;
+
+/// Creates a channel. `cap == 0` is unbuffered, with Go's rendezvous semantics: `send`
+/// completes only once a receiver has taken the value. Otherwise up to `cap` values are
+/// buffered and `send` parks while the buffer is full.
+///
+/// Both ends can be cloned (many producers, many consumers). `recv` returns `None` once every
+/// `Sender` is dropped and the buffer is drained; `send` returns the value in `Err` once every
+/// `Receiver` is dropped.
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let (tx, rx) = runtime::chan::channel::<u32>(0);
+/// let producer = runtime::spawn(async move {
+///     tx.send(1).await.unwrap(); // parks until the receiver takes it
+/// });
+/// assert_eq!(rx.recv().await, Some(1));
+/// producer.await.unwrap();
+/// assert_eq!(rx.recv().await, None); // the only sender is gone
+/// # });
+/// ```
+pub fn channel<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let capacity = if cap == 0 {
+        Capacity::Rendezvous
+    } else {
+        Capacity::Bounded(cap)
+    };
+    new(capacity)
+}
+
+/// Creates a channel whose `send` never parks.
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    new(Capacity::Unbounded)
+}
+
+fn new<T>(capacity: Capacity) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan {
+        state: Mutex::new(State {
+            buffer: VecDeque::new(),
+            senders: 1,
+            receivers: 1,
+            send_waiters: WaitList::new(),
+            recv_waiters: WaitList::new(),
+        }),
+        capacity,
+    });
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+/// The sending half of a channel. Clone it for more producers.
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// The receiving half of a channel. Clone it for more consumers.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> Chan<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        lock(&self.state)
+    }
+}
+
+impl<T> State<T> {
+    /// Notifies the longest-waiting receiver that a value is available.
+    fn notify_receiver(&mut self, wakeups: &mut Wakeups) {
+        if let Some(waker) = self.recv_waiters.pop_front() {
+            wakeups.push(waker);
+        }
+    }
+
+    /// Takes the next value for a receiver, refilling the buffer from a parked sender.
+    fn take_value(&mut self, capacity: Capacity, wakeups: &mut Wakeups) -> Option<T> {
+        if let Some(value) = self.buffer.pop_front() {
+            if let Capacity::Bounded(_) = capacity {
+                if let Some(waiter) = self.send_waiters.pop_front() {
+                    self.buffer.push_back(waiter.value);
+                    wakeups.push(waiter.waker);
+                }
+            }
+            return Some(value);
+        }
+        let waiter = self.send_waiters.pop_front()?;
+        wakeups.push(waiter.waker);
+        Some(waiter.value)
+    }
+
+    /// Whether a new value may go into the buffer without parking.
+    fn has_room(&self, capacity: Capacity) -> bool {
+        match capacity {
+            Capacity::Unbounded => true,
+            Capacity::Bounded(cap) => self.buffer.len() < cap && self.send_waiters.is_empty(),
+            // Unbuffered (`try_send` only; `send` always waits to be taken): as a hand-off to
+            // a receiver already parked for it.
+            Capacity::Rendezvous => self.recv_waiters.len() > self.buffer.len(),
+        }
+    }
+}
+
+fn wake_all(wakeups: Wakeups) {
+    for waker in wakeups {
+        waker.wake();
+    }
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, parking (reason `chan send`) while the buffer is full or, unbuffered,
+    /// until a receiver takes it. Gives the value back if every receiver is gone.
+    ///
+    /// Cancel safety: if the future is dropped before it completes, the value was not
+    /// delivered and is dropped with the future; nothing else is lost.
+    #[track_caller]
+    pub fn send(&self, value: T) -> Send<'_, T> {
+        Send {
+            chan: &self.chan,
+            value: Some(value),
+            key: None,
+            site: Location::caller(),
+        }
+    }
+
+    /// Sends without parking: `Full` if the buffer is full (unbuffered: if no receiver is
+    /// waiting), `Closed` if every receiver is gone.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let chan = &*self.chan;
+        let mut wakeups = Wakeups::new();
+        {
+            let mut state = chan.lock();
+            if state.receivers == 0 {
+                return Err(TrySendError::Closed(value));
+            }
+            if !state.has_room(chan.capacity) {
+                return Err(TrySendError::Full(value));
+            }
+            state.buffer.push_back(value);
+            state.notify_receiver(&mut wakeups);
+        }
+        wake_all(wakeups);
+        Ok(())
+    }
+
+    /// True once every receiver is gone.
+    pub fn is_closed(&self) -> bool {
+        self.chan.lock().receivers == 0
+    }
+
+    /// Values buffered now.
+    pub fn len(&self) -> usize {
+        self.chan.lock().buffer.len()
+    }
+
+    /// True if no value is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer size given to `channel` (`None` for `unbounded`).
+    pub fn capacity(&self) -> Option<usize> {
+        match self.chan.capacity {
+            Capacity::Rendezvous => Some(0),
+            Capacity::Bounded(cap) => Some(cap),
+            Capacity::Unbounded => None,
+        }
+    }
+
+    /// True if both senders belong to the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives the next value, parking (reason `chan receive`) while there is none.
+    /// `None` once every sender is gone and the buffer is drained.
+    ///
+    /// Cancel safety: dropping the future before it completes loses no value.
+    #[track_caller]
+    pub fn recv(&self) -> Recv<'_, T> {
+        Recv {
+            chan: &self.chan,
+            key: None,
+            site: Location::caller(),
+        }
+    }
+
+    /// Receives without parking.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        let chan = &*self.chan;
+        let mut wakeups = Wakeups::new();
+        let result = {
+            let mut state = chan.lock();
+            match state.take_value(chan.capacity, &mut wakeups) {
+                Some(value) => Ok(value),
+                None if state.senders == 0 => Err(TryRecvError::Closed),
+                None => Err(TryRecvError::Empty),
+            }
+        };
+        wake_all(wakeups);
+        result
+    }
+
+    /// True once every sender is gone (values may still be buffered).
+    pub fn is_closed(&self) -> bool {
+        self.chan.lock().senders == 0
+    }
+
+    /// Values buffered now.
+    pub fn len(&self) -> usize {
+        self.chan.lock().buffer.len()
+    }
+
+    /// True if no value is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.lock().senders += 1;
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.chan.lock().receivers += 1;
+        Receiver {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut wakeups = Wakeups::new();
+        {
+            let mut state = self.chan.lock();
+            state.senders -= 1;
+            if state.senders == 0 {
+                // Close: every parked receiver must see `None` (after the buffer drains).
+                wakeups.extend(state.recv_waiters.drain());
+            }
+        }
+        wake_all(wakeups);
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut wakeups = Wakeups::new();
+        {
+            let mut state = self.chan.lock();
+            state.receivers -= 1;
+            if state.receivers == 0 {
+                // Close: parked senders take their values back as `Err` (they stay queued
+                // so that they can find them).
+                wakeups.extend(state.send_waiters.iter_mut().map(|w| w.waker.clone()));
+            }
+        }
+        wake_all(wakeups);
+    }
+}
+
+/// The future of [`Sender::send`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Send<'a, T> {
+    chan: &'a Chan<T>,
+    value: Option<T>,
+    /// Our entry in `send_waiters` while parked.
+    key: Option<WaitKey>,
+    site: &'static Location<'static>,
+}
+
+impl<T> Unpin for Send<'_, T> {}
+
+impl<T> Future for Send<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let permit = ready!(coop::poll_proceed(cx));
+        let chan = this.chan;
+        let mut wakeups = Wakeups::new();
+        let poll = {
+            let mut state = chan.lock();
+            match this.key {
+                Some(key) => {
+                    let receivers = state.receivers;
+                    match state.send_waiters.get_mut(key) {
+                        // Gone from the queue: a receiver took the value.
+                        None => {
+                            this.key = None;
+                            Poll::Ready(Ok(()))
+                        }
+                        Some(_) if receivers == 0 => {
+                            this.key = None;
+                            let waiter = state.send_waiters.remove(key);
+                            let waiter = waiter.expect("invariant: waiter just seen");
+                            Poll::Ready(Err(SendError(waiter.value)))
+                        }
+                        Some(waiter) => {
+                            if !waiter.waker.will_wake(cx.waker()) {
+                                waiter.waker = cx.waker().clone();
+                            }
+                            Poll::Pending
+                        }
+                    }
+                }
+                None => {
+                    let value = this.value.take().expect("`Send` polled after completion");
+                    if state.receivers == 0 {
+                        Poll::Ready(Err(SendError(value)))
+                    } else if chan.capacity != Capacity::Rendezvous && state.has_room(chan.capacity)
+                    {
+                        state.buffer.push_back(value);
+                        state.notify_receiver(&mut wakeups);
+                        Poll::Ready(Ok(()))
+                    } else {
+                        this.key = Some(state.send_waiters.push_back(SendWaiter {
+                            value,
+                            waker: cx.waker().clone(),
+                        }));
+                        // Unbuffered: a parked receiver can now take this value.
+                        if chan.capacity == Capacity::Rendezvous {
+                            state.notify_receiver(&mut wakeups);
+                        }
+                        Poll::Pending
+                    }
+                }
+            }
+        };
+        wake_all(wakeups);
+        match poll {
+            Poll::Pending => park::record(ParkReason::ChanSend, this.site),
+            Poll::Ready(_) => permit.made_progress(),
+        }
+        poll
+    }
+}
+
+impl<T> Drop for Send<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            // Not delivered: take the value back (it is dropped after the lock is released).
+            let waiter = self.chan.lock().send_waiters.remove(key);
+            drop(waiter);
+        }
+    }
+}
+
+/// The future of [`Receiver::recv`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Recv<'a, T> {
+    chan: &'a Chan<T>,
+    /// Our entry in `recv_waiters` while parked (stale once we were notified).
+    key: Option<WaitKey>,
+    site: &'static Location<'static>,
+}
+
+impl<T> Future for Recv<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        let permit = ready!(coop::poll_proceed(cx));
+        let chan = this.chan;
+        let mut wakeups = Wakeups::new();
+        let poll = {
+            let mut state = chan.lock();
+            if let Some(key) = this.key.take() {
+                // Still queued (spurious poll) or already popped (notified): start over.
+                state.recv_waiters.remove(key);
+            }
+            match state.take_value(chan.capacity, &mut wakeups) {
+                Some(value) => Poll::Ready(Some(value)),
+                None if state.senders == 0 => Poll::Ready(None),
+                None => {
+                    this.key = Some(state.recv_waiters.push_back(cx.waker().clone()));
+                    Poll::Pending
+                }
+            }
+        };
+        wake_all(wakeups);
+        match poll {
+            Poll::Pending => park::record(ParkReason::ChanReceive, this.site),
+            Poll::Ready(_) => permit.made_progress(),
+        }
+        poll
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let mut wakeups = Wakeups::new();
+        {
+            let mut state = self.chan.lock();
+            let notified = state.recv_waiters.remove(key).is_none();
+            let available = !state.buffer.is_empty() || !state.send_waiters.is_empty();
+            if notified && available {
+                // We were woken for a value we will never take: pass the wake on.
+                state.notify_receiver(&mut wakeups);
+            }
+        }
+        wake_all(wakeups);
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("capacity", &self.chan.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("capacity", &self.chan.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Send<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Send")
+            .field("site", &self.site)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv")
+            .field("site", &self.site)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! The hand-off, close and refill paths, model-checked.
+    use super::*;
+    use loom::future::block_on;
+    use loom::thread;
+
+    #[test]
+    fn loom_unbuffered_hand_off() {
+        loom::model(|| {
+            let (tx, rx) = channel::<u32>(0);
+            let sender = thread::spawn(move || block_on(tx.send(1)).is_ok());
+            assert_eq!(block_on(rx.recv()), Some(1));
+            assert!(sender.join().unwrap());
+        });
+    }
+
+    #[test]
+    fn loom_close_wakes_a_parked_receiver() {
+        loom::model(|| {
+            let (tx, rx) = channel::<u32>(1);
+            let closer = thread::spawn(move || drop(tx));
+            assert_eq!(block_on(rx.recv()), None);
+            closer.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_close_returns_the_value_to_a_parked_sender() {
+        loom::model(|| {
+            let (tx, rx) = channel::<u32>(0);
+            let closer = thread::spawn(move || drop(rx));
+            match block_on(tx.send(4)) {
+                Ok(()) => panic!("nobody received"),
+                Err(SendError(value)) => assert_eq!(value, 4),
+            }
+            closer.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_full_buffer_refilled_from_a_parked_sender() {
+        loom::model(|| {
+            let (tx, rx) = channel::<u32>(1);
+            let tx2 = tx.clone();
+            let a = thread::spawn(move || block_on(tx.send(1)).unwrap());
+            let b = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+            let mut got = [block_on(rx.recv()).unwrap(), block_on(rx.recv()).unwrap()];
+            got.sort();
+            assert_eq!(got, [1, 2]);
+            a.join().unwrap();
+            b.join().unwrap();
+            assert_eq!(block_on(rx.recv()), None);
+        });
+    }
+}

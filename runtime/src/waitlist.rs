@@ -1,0 +1,166 @@
+//! A FIFO of parked waiters with O(1) push, pop and removal by key: the wait queue of
+//! channels, locks and semaphores. Not synchronized: it lives inside its owner's mutex.
+//!
+//! Entries are kept in a slab and linked into a doubly-linked list by slab key, so a waiter
+//! whose future is dropped (cancelled) can take itself out without a scan. A key carries a
+//! generation, so a key whose entry was already popped by a waker can never remove the
+//! entry that later reused its slot.
+
+use slab::Slab;
+
+/// A position in a [`WaitList`], held by the waiting future.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WaitKey {
+    index: usize,
+    generation: u64,
+}
+
+pub(crate) struct WaitList<T> {
+    entries: Slab<Entry<T>>,
+    head: Option<usize>,
+    tail: Option<usize>,
+    next_generation: u64,
+}
+
+struct Entry<T> {
+    value: T,
+    generation: u64,
+    prev: Option<usize>,
+    next: Option<usize>,
+}
+
+impl<T> Default for WaitList<T> {
+    fn default() -> Self {
+        WaitList::new()
+    }
+}
+
+impl<T> WaitList<T> {
+    pub(crate) const fn new() -> WaitList<T> {
+        WaitList {
+            entries: Slab::new(),
+            head: None,
+            tail: None,
+            next_generation: 0,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Appends a waiter at the back.
+    pub(crate) fn push_back(&mut self, value: T) -> WaitKey {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let key = self.entries.insert(Entry {
+            value,
+            generation,
+            prev: self.tail,
+            next: None,
+        });
+        match self.tail {
+            Some(tail) => self.entries[tail].next = Some(key),
+            None => self.head = Some(key),
+        }
+        self.tail = Some(key);
+        WaitKey {
+            index: key,
+            generation,
+        }
+    }
+
+    pub(crate) fn front(&self) -> Option<&T> {
+        self.head.map(|key| &self.entries[key].value)
+    }
+
+    pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
+        let key = self.head?;
+        Some(&mut self.entries[key].value)
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<T> {
+        let key = self.head?;
+        Some(self.unlink(key))
+    }
+
+    /// The waiter at `key`, if it is still queued.
+    pub(crate) fn get_mut(&mut self, key: WaitKey) -> Option<&mut T> {
+        self.entries
+            .get_mut(key.index)
+            .filter(|entry| entry.generation == key.generation)
+            .map(|entry| &mut entry.value)
+    }
+
+    /// Takes the waiter at `key` out of the queue, if it is still queued.
+    pub(crate) fn remove(&mut self, key: WaitKey) -> Option<T> {
+        let live = self
+            .entries
+            .get(key.index)
+            .is_some_and(|entry| entry.generation == key.generation);
+        live.then(|| self.unlink(key.index))
+    }
+
+    /// Every queued waiter, front to back.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        // Slab order is not queue order, but callers of this (wake-all on close) don't care.
+        self.entries.iter_mut().map(|(_, entry)| &mut entry.value)
+    }
+
+    /// Removes every waiter, front to back.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        std::iter::from_fn(move || self.pop_front())
+    }
+
+    fn unlink(&mut self, key: usize) -> T {
+        let entry = self.entries.remove(key);
+        match entry.prev {
+            Some(prev) => self.entries[prev].next = entry.next,
+            None => self.head = entry.next,
+        }
+        match entry.next {
+            Some(next) => self.entries[next].prev = entry.prev,
+            None => self.tail = entry.prev,
+        }
+        entry.value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_with_removal_from_the_middle() {
+        let mut list = WaitList::new();
+        let a = list.push_back('a');
+        let b = list.push_back('b');
+        let c = list.push_back('c');
+        assert_eq!(list.len(), 3);
+        assert_eq!(list.remove(b), Some('b'));
+        assert_eq!(list.front(), Some(&'a'));
+        assert_eq!(list.pop_front(), Some('a'));
+        assert_eq!(list.remove(a), None, "already popped");
+        assert_eq!(list.remove(c), Some('c'));
+        assert!(list.is_empty());
+        let d = list.push_back('d');
+        assert_eq!(list.get_mut(b), None, "stale key, slot reused");
+        assert_eq!(list.get_mut(d), Some(&mut 'd'));
+        assert_eq!(list.drain().collect::<Vec<_>>(), vec!['d']);
+        assert!(list.head.is_none() && list.tail.is_none());
+    }
+
+    #[test]
+    fn removing_head_and_tail_keeps_links() {
+        let mut list = WaitList::new();
+        let keys: Vec<_> = (0..5).map(|i| list.push_back(i)).collect();
+        assert_eq!(list.remove(keys[0]), Some(0));
+        assert_eq!(list.remove(keys[4]), Some(4));
+        list.push_back(5);
+        assert_eq!(list.drain().collect::<Vec<_>>(), vec![1, 2, 3, 5]);
+    }
+}

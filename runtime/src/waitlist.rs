@@ -74,10 +74,6 @@ impl<T> WaitList<T> {
         }
     }
 
-    pub(crate) fn front(&self) -> Option<&T> {
-        self.head.map(|key| &self.entries[key].value)
-    }
-
     pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
         let key = self.head?;
         Some(&mut self.entries[key].value)
@@ -142,7 +138,7 @@ mod tests {
         let c = list.push_back('c');
         assert_eq!(list.len(), 3);
         assert_eq!(list.remove(b), Some('b'));
-        assert_eq!(list.front(), Some(&'a'));
+        assert_eq!(list.front_mut(), Some(&mut 'a'));
         assert_eq!(list.pop_front(), Some('a'));
         assert_eq!(list.remove(a), None, "already popped");
         assert_eq!(list.remove(c), Some('c'));

@@ -200,6 +200,12 @@ pub(crate) fn expand(select: Select) -> TokenStream {
 
     let biased = select.biased;
     let count_u32 = count as u32;
+    // Which branch to poll `k`-th: rotate from the start (`% 1` would trip clippy).
+    let branch_index = if count == 1 {
+        quote!(__parkade_k as usize)
+    } else {
+        quote!(((__parkade_start + __parkade_k) % #count_u32) as usize)
+    };
     let (tail, default_arm) = match &select.default {
         Some(handler) => (
             quote! {
@@ -239,7 +245,7 @@ pub(crate) fn expand(select: Select) -> TokenStream {
             };
             let mut __parkade_pending = false;
             for __parkade_k in 0..#count_u32 {
-                match ((__parkade_start + __parkade_k) % #count_u32) as usize {
+                match #branch_index {
                     #(#poll_arms)*
                     _ => ::core::unreachable!(),
                 }

@@ -89,6 +89,7 @@ impl ParkReason {
     }
 
     /// The 15-bit code stored in a park record. 0 means "no park recorded".
+    #[inline(always)]
     pub(crate) fn code(self) -> u16 {
         match self {
             ParkReason::ChanSend => 1,

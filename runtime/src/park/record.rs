@@ -113,7 +113,8 @@ impl Record {
     fn write_cases(&self, words: &[u64]) {
         let mut buf = self.cases.load(Relaxed);
         // SAFETY: as in `read_cases`; only this (polling) thread replaces the pointer.
-        if buf.is_null() || unsafe { (&(*buf).words).len() } < words.len() {
+        let too_small = buf.is_null() || unsafe { &*buf }.words.len() < words.len();
+        if too_small {
             let grown = Box::into_raw(Box::new(CaseBuf {
                 len: AtomicUsize::new(0),
                 words: (0..words.len().max(4)).map(|_| AtomicU64::new(0)).collect(),
@@ -180,8 +181,6 @@ struct Current {
     table: Cell<*const ParkTable>,
     /// Nesting depth of `select`s collecting their cases on this thread.
     collecting: Cell<u32>,
-    /// The cases being collected (nested selects use the tail).
-    cases: RefCell<Vec<u64>>,
 }
 
 thread_local! {
@@ -192,9 +191,12 @@ thread_local! {
             task_id: Cell::new(0),
             table: Cell::new(ptr::null()),
             collecting: Cell::new(0),
-            cases: RefCell::new(Vec::new()),
         }
     };
+    /// The cases being collected by `select`s on this thread (nested ones use the tail).
+    /// Apart from `CURRENT` so that `CURRENT` needs no destructor, which keeps every access
+    /// to it a plain thread-local load.
+    static CASES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Records that the task being polled on this thread parks for `reason` at `site`.
@@ -203,7 +205,7 @@ thread_local! {
 pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
     let _ = CURRENT.try_with(|current| {
         if current.collecting.get() > 0 {
-            current.cases.borrow_mut().push(encode(code, site));
+            CASES.with(|cases| cases.borrow_mut().push(encode(code, site)));
             return;
         }
         let record = current.record.get();
@@ -227,7 +229,7 @@ impl CaseCollector {
         CURRENT.with(|current| {
             current.collecting.set(current.collecting.get() + 1);
             CaseCollector {
-                start: current.cases.borrow().len(),
+                start: CASES.with(|cases| cases.borrow().len()),
             }
         })
     }
@@ -242,10 +244,11 @@ impl CaseCollector {
             ParkReason::Select
         };
         let _ = CURRENT.try_with(|current| {
-            let words: Vec<u64> = current.cases.borrow_mut().drain(self.start..).collect();
+            let words: Vec<u64> =
+                CASES.with(|cases| cases.borrow_mut().drain(self.start..).collect());
             current.collecting.set(current.collecting.get() - 1);
             if current.collecting.get() > 0 {
-                current.cases.borrow_mut().push(encode(reason.code(), site));
+                CASES.with(|cases| cases.borrow_mut().push(encode(reason.code(), site)));
                 return;
             }
             let record = current.record.get();
@@ -264,10 +267,8 @@ impl CaseCollector {
 impl Drop for CaseCollector {
     /// A branch completed (or the select unwound): forget what was gathered.
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|current| {
-            current.cases.borrow_mut().truncate(self.start);
-            current.collecting.set(current.collecting.get() - 1);
-        });
+        let _ = CASES.try_with(|cases| cases.borrow_mut().truncate(self.start));
+        let _ = CURRENT.try_with(|current| current.collecting.set(current.collecting.get() - 1));
     }
 }
 
@@ -287,6 +288,7 @@ pub(crate) fn record_yield() {
 }
 
 /// Whether a leaf future already recorded a park during the current poll.
+#[inline]
 pub(crate) fn recorded_this_poll() -> bool {
     CURRENT
         .try_with(|current| current.recorded.get())

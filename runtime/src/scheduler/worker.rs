@@ -70,7 +70,7 @@ impl Worker {
         while !self.shared().is_shutdown() {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
-            if tick % EVENT_INTERVAL == 0 {
+            if tick.is_multiple_of(EVENT_INTERVAL) {
                 self.shared().shared_driver.poll_now();
             }
             match self.next_task(tick).or_else(|| self.steal_work()) {
@@ -98,7 +98,7 @@ impl Worker {
     }
 
     fn next_task(&self, tick: u32) -> Option<Notified<Handle>> {
-        if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        if tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL) {
             if let Some(task) = self.shared().pop_global(&self.queue) {
                 return Some(task);
             }

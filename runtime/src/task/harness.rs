@@ -93,6 +93,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // moved out of the cell while in `Stage::Running`.
                 core.stage.with_mut(|ptr| match unsafe { &mut *ptr } {
                     Stage::Running(future) => {
+                        // SAFETY: the future lives in the task's heap cell and is dropped in
+                        // place, never moved, so it stays pinned.
                         unsafe { std::pin::Pin::new_unchecked(future) }.poll(&mut cx)
                     }
                     _ => unreachable!("invariant: polled a task that is not running"),
@@ -128,12 +130,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         self.store_output(Err(JoinError::cancelled(id)));
     }
 
-    /// Publishes the stored output, wakes the joiner, leaves the registry and releases the
+    /// Leaves the registry, publishes the stored output, wakes the joiner and releases the
     /// running reference (and the registry's).
     fn complete(self) {
-        let snapshot = self.state().transition_to_complete();
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| self.notify_join(snapshot)));
-
+        // Leave the registry first, so that once a joiner sees the output no profile lists
+        // the task any more.
         let me = ManuallyDrop::new(Task::<S>::from_raw(self.raw()));
         let released = match self.core().scheduler.release(&me) {
             Some(task) => {
@@ -143,6 +144,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             }
             None => 1,
         };
+
+        let snapshot = self.state().transition_to_complete();
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| self.notify_join(snapshot)));
+
         if self.state().transition_to_terminal(released) {
             self.dealloc();
         }

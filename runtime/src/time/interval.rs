@@ -60,7 +60,7 @@ impl Interval {
 
     /// Polls for the next tick.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        if let Poll::Pending = self.delay.poll_elapsed(cx) {
+        if self.delay.poll_elapsed(cx).is_pending() {
             park::record(ParkReason::Sleep, self.delay.site);
             return Poll::Pending;
         }

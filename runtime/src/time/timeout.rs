@@ -82,6 +82,7 @@ impl<F: Future> Future for Timeout<F> {
         // `Timeout` (`into_inner` takes `self` by value, which requires `Unpin` or no pin),
         // and `Timeout` has no `Drop` impl. `delay` is `Unpin` and not pinned.
         let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above: `future` is structurally pinned.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
         let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(output) = future.poll(cx) {

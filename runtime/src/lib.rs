@@ -26,6 +26,7 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod chan;
+pub mod context;
 mod coop;
 mod driver;
 mod io;
@@ -35,6 +36,7 @@ pub mod park;
 mod profile;
 mod runtime;
 mod scheduler;
+pub mod sync;
 pub mod task;
 pub mod time;
 mod waitlist;

@@ -28,6 +28,7 @@
 mod builder;
 mod core;
 mod error;
+mod group;
 mod harness;
 mod id;
 mod join;
@@ -44,6 +45,7 @@ mod yield_now;
 pub use self::builder::Builder;
 pub(crate) use self::core::Meta;
 pub use self::error::JoinError;
+pub use self::group::{Group, GroupWait, SpawnLimited};
 pub use self::id::TaskId;
 pub use self::join::JoinHandle;
 pub use self::spawn::{spawn, spawn_blocking};

@@ -317,11 +317,11 @@ impl Drop for WorkerTableGuard<'_> {
 }
 
 /// Brackets one poll of a task: accounts the park it resumes from and stamps the next one.
+/// Task polls never nest on a thread (a worker polls one task at a time; `block_on` is not
+/// allowed on a worker and polls no task), so the scope sets and clears, with nothing to save.
 pub(crate) struct PollScope<'a> {
     record: &'a Record,
     now: u64,
-    prev_record: *const Record,
-    prev_task_id: u64,
 }
 
 impl<'a> PollScope<'a> {
@@ -340,15 +340,11 @@ impl<'a> PollScope<'a> {
                     unsafe { (*table).add(word & !PARKED, parked) };
                 }
             }
-            let scope = PollScope {
-                record,
-                now,
-                prev_record: current.record.replace(record),
-                prev_task_id: current.task_id.replace(task_id),
-            };
+            current.record.set(record);
+            current.task_id.set(task_id);
             current.recorded.set(false);
-            scope
-        })
+        });
+        PollScope { record, now }
     }
 
     /// The poll returned `Pending`: stamp the park, or record `unknown` at the last known site
@@ -369,9 +365,8 @@ impl<'a> PollScope<'a> {
 impl Drop for PollScope<'_> {
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|current| {
-            current.record.set(self.prev_record);
-            current.task_id.set(self.prev_task_id);
-            current.recorded.set(false);
+            current.record.set(ptr::null());
+            current.task_id.set(0);
         });
     }
 }

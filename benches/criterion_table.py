@@ -14,7 +14,7 @@ import os
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "criterion")
-WORKLOADS = [
+RT_WORKLOADS = [
     "spawn_many_local",
     "spawn_many_remote_idle",
     "spawn_many_remote_busy1",
@@ -23,6 +23,17 @@ WORKLOADS = [
     "yield_many",
     "chained_spawn",
 ]
+SYNC_WORKLOADS = [
+    "contention_bounded",
+    "contention_bounded_full",
+    "contention_unbounded",
+    "uncontended_bounded",
+    "chan_ping_pong",
+    "oneshot_request_reply",
+    "mutex_contention",
+    "semaphore_contention",
+]
+WORKLOADS = RT_WORKLOADS + SYNC_WORKLOADS
 
 
 def median_ns(workload, runtime, baseline):
@@ -61,6 +72,8 @@ def overhead_rounds(rounds):
     print("| workload | " + " | ".join(f"on/off round {r}" for r in range(1, rounds + 1)) + " | geomean |")
     print("|---|" + "---:|" * (rounds + 1))
     for workload in WORKLOADS:
+        if median_ns(workload, "parkade", "on1") is None:
+            continue
         ratios = []
         for r in range(1, rounds + 1):
             on = median_ns(workload, "parkade", f"on{r}")
@@ -78,10 +91,12 @@ def main(argv):
     elif len(argv) >= 1 and argv[0] == "--overhead":
         on, off = argv[1], argv[2]
         rows = [(w, median_ns(w, "parkade", on), median_ns(w, "parkade", off)) for w in WORKLOADS]
+        rows = [r for r in rows if r[1] is not None or r[2] is not None]
         table(rows, f"recording on ({on})", f"recording off ({off})")
     else:
         baseline = argv[0] if argv else "new"
         rows = [(w, median_ns(w, "parkade", baseline), median_ns(w, "tokio", baseline)) for w in WORKLOADS]
+        rows = [r for r in rows if r[1] is not None or r[2] is not None]
         table(rows, "Parkade", "tokio")
 
 

@@ -248,6 +248,110 @@ fn oneshot_request_reply(c: &mut Criterion) {
     group.finish();
 }
 
+/// 5 tasks × 1,000 lock/increment/unlock on one mutex (tokio's `sync_mutex` contended).
+fn mutex_contention(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mutex_contention");
+    group.bench_function("parkade", |b| {
+        let rt = parkade_rt();
+        b.iter(|| {
+            rt.block_on(rt.spawn(async {
+                let m = std::sync::Arc::new(runtime::sync::Mutex::new(0usize));
+                let tasks: Vec<_> = (0..PRODUCERS)
+                    .map(|_| {
+                        let m = m.clone();
+                        runtime::spawn(async move {
+                            for _ in 0..MESSAGES {
+                                *m.lock().await += 1;
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                assert_eq!(*m.lock().await, PRODUCERS * MESSAGES);
+            }))
+            .unwrap()
+        })
+    });
+    group.bench_function("tokio", |b| {
+        let rt = tokio_rt();
+        b.iter(|| {
+            rt.block_on(rt.spawn(async {
+                let m = std::sync::Arc::new(tokio::sync::Mutex::new(0usize));
+                let tasks: Vec<_> = (0..PRODUCERS)
+                    .map(|_| {
+                        let m = m.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..MESSAGES {
+                                *m.lock().await += 1;
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                assert_eq!(*m.lock().await, PRODUCERS * MESSAGES);
+            }))
+            .unwrap()
+        })
+    });
+    group.finish();
+}
+
+/// 5 tasks × 1,000 acquire/release of one of 2 permits (tokio's `sync_semaphore` contended).
+fn semaphore_contention(c: &mut Criterion) {
+    let mut group = c.benchmark_group("semaphore_contention");
+    group.bench_function("parkade", |b| {
+        let rt = parkade_rt();
+        b.iter(|| {
+            rt.block_on(rt.spawn(async {
+                let s = std::sync::Arc::new(runtime::sync::Semaphore::new(2));
+                let tasks: Vec<_> = (0..PRODUCERS)
+                    .map(|_| {
+                        let s = s.clone();
+                        runtime::spawn(async move {
+                            for _ in 0..MESSAGES {
+                                let _permit = s.acquire().await.unwrap();
+                                runtime::yield_now().await;
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+            }))
+            .unwrap()
+        })
+    });
+    group.bench_function("tokio", |b| {
+        let rt = tokio_rt();
+        b.iter(|| {
+            rt.block_on(rt.spawn(async {
+                let s = std::sync::Arc::new(tokio::sync::Semaphore::new(2));
+                let tasks: Vec<_> = (0..PRODUCERS)
+                    .map(|_| {
+                        let s = s.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..MESSAGES {
+                                let _permit = s.acquire().await.unwrap();
+                                tokio::task::yield_now().await;
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+            }))
+            .unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn sync_benches(c: &mut Criterion) {
     contention(c, "contention_bounded", Some(1_000_000));
     contention(c, "contention_bounded_full", Some(100));
@@ -255,6 +359,8 @@ fn sync_benches(c: &mut Criterion) {
     uncontended(c);
     ping_pong(c);
     oneshot_request_reply(c);
+    mutex_contention(c);
+    semaphore_contention(c);
 }
 
 criterion_group!(benches, sync_benches);

@@ -27,8 +27,8 @@ mod record;
 pub(crate) mod table;
 
 pub(crate) use record::{
-    decode_key, now, record_code, record_yield, recorded_this_poll, set_worker_table,
-    CaseCollector, PollScope, RawPark, Record,
+    decode_key, now, record_code, record_yield, recorded_this_poll, refresh_clock,
+    set_worker_table, CaseCollector, PollScope, RawPark, Record,
 };
 pub(crate) use table::ParkTable;
 

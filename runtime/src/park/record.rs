@@ -165,6 +165,17 @@ fn decode(word: u64) -> Option<(ParkReason, Option<&'static Location<'static>>)>
     Some((reason, site))
 }
 
+/// Runs `f` on this thread's `Current`. The thread-local is fetched with a closure small
+/// enough to always inline (a large closure left `LocalKey::with` out of line, calling the
+/// accessor through a function pointer on every poll).
+#[inline(always)]
+fn with_current<R>(f: impl FnOnce(&Current) -> R) -> R {
+    let current: *const Current = CURRENT.with(|current| current as *const Current);
+    // SAFETY: `CURRENT` has a const initializer and no destructor, so it lives, unmoved, for
+    // the whole life of this thread, and `f` runs on this thread.
+    f(unsafe { &*current })
+}
+
 /// The (reason, site) of a park-time table key; key 0 collects parks the table had no room for.
 pub(crate) fn decode_key(key: u64) -> Option<(ParkReason, Option<&'static Location<'static>>)> {
     if key == 0 {
@@ -181,6 +192,9 @@ struct Current {
     table: Cell<*const ParkTable>,
     /// Nesting depth of `select`s collecting their cases on this thread.
     collecting: Cell<u32>,
+    /// The worker's clock (coarse-clock ns), refreshed by the worker loop; 0 on threads that
+    /// are not workers, which read the clock at every poll.
+    now: Cell<u64>,
 }
 
 thread_local! {
@@ -191,6 +205,7 @@ thread_local! {
             task_id: Cell::new(0),
             table: Cell::new(ptr::null()),
             collecting: Cell::new(0),
+            now: Cell::new(0),
         }
     };
     /// The cases being collected by `select`s on this thread (nested ones use the tail).
@@ -203,7 +218,7 @@ thread_local! {
 /// Outside a task poll (in `block_on`, on a plain thread) it does nothing.
 #[inline]
 pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
-    let _ = CURRENT.try_with(|current| {
+    with_current(|current| {
         if current.collecting.get() > 0 {
             CASES.with(|cases| cases.borrow_mut().push(encode(code, site)));
             return;
@@ -226,7 +241,7 @@ pub(crate) struct CaseCollector {
 
 impl CaseCollector {
     pub(crate) fn begin() -> CaseCollector {
-        CURRENT.with(|current| {
+        with_current(|current| {
             current.collecting.set(current.collecting.get() + 1);
             CaseCollector {
                 start: CASES.with(|cases| cases.borrow().len()),
@@ -243,7 +258,7 @@ impl CaseCollector {
         } else {
             ParkReason::Select
         };
-        let _ = CURRENT.try_with(|current| {
+        with_current(|current| {
             let words: Vec<u64> =
                 CASES.with(|cases| cases.borrow_mut().drain(self.start..).collect());
             current.collecting.set(current.collecting.get() - 1);
@@ -268,14 +283,14 @@ impl Drop for CaseCollector {
     /// A branch completed (or the select unwound): forget what was gathered.
     fn drop(&mut self) {
         let _ = CASES.try_with(|cases| cases.borrow_mut().truncate(self.start));
-        let _ = CURRENT.try_with(|current| current.collecting.set(current.collecting.get() - 1));
+        with_current(|current| current.collecting.set(current.collecting.get() - 1));
     }
 }
 
 /// The task polled on this thread gave up the worker without parking (`yield_now`, budget).
 #[inline]
 pub(crate) fn record_yield() {
-    let _ = CURRENT.try_with(|current| {
+    with_current(|current| {
         let record = current.record.get();
         if !record.is_null() {
             // SAFETY: as in `record_code`.
@@ -290,19 +305,27 @@ pub(crate) fn record_yield() {
 /// Whether a leaf future already recorded a park during the current poll.
 #[inline]
 pub(crate) fn recorded_this_poll() -> bool {
-    CURRENT
-        .try_with(|current| current.recorded.get())
-        .unwrap_or(false)
+    with_current(|current| current.recorded.get())
 }
 
 /// The id of the task being polled on this thread (0: none).
 pub(crate) fn current_task_id() -> u64 {
-    CURRENT.try_with(|c| c.task_id.get()).unwrap_or(0)
+    with_current(|c| c.task_id.get())
+}
+
+/// Reads the clock into the worker's cached time, which stamps the parks of the polls that
+/// follow. The worker calls this every few ticks and whenever it wakes from parking, so a
+/// stamp is at most a few polls stale: well inside the coarse clock's own 1-4 ms resolution
+/// unless those polls each run for milliseconds (which a profile would show anyway).
+#[inline]
+pub(crate) fn refresh_clock() {
+    let now = clock::now();
+    with_current(|current| current.now.set(now));
 }
 
 /// Installs the worker's park-time table for the life of the returned guard.
 pub(crate) fn set_worker_table(table: &ParkTable) -> WorkerTableGuard<'_> {
-    let _ = CURRENT.try_with(|c| c.table.set(table));
+    with_current(|c| c.table.set(table));
     WorkerTableGuard { _table: table }
 }
 
@@ -312,7 +335,10 @@ pub(crate) struct WorkerTableGuard<'a> {
 
 impl Drop for WorkerTableGuard<'_> {
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|c| c.table.set(ptr::null()));
+        with_current(|c| {
+            c.table.set(ptr::null());
+            c.now.set(0);
+        });
     }
 }
 
@@ -327,10 +353,13 @@ pub(crate) struct PollScope<'a> {
 impl<'a> PollScope<'a> {
     #[inline]
     pub(crate) fn enter(record: &'a Record, task_id: u64) -> PollScope<'a> {
-        let now = clock::now();
         let word = record.word.load(Relaxed);
         record.polls.store(record.polls.load(Relaxed) + 1, Relaxed);
-        CURRENT.with(|current| {
+        let now = with_current(|current| {
+            let now = match current.now.get() {
+                0 => clock::now(),
+                now => now,
+            };
             if word & PARKED != 0 {
                 let table = current.table.get();
                 if !table.is_null() {
@@ -343,6 +372,7 @@ impl<'a> PollScope<'a> {
             current.record.set(record);
             current.task_id.set(task_id);
             current.recorded.set(false);
+            now
         });
         PollScope { record, now }
     }
@@ -364,7 +394,7 @@ impl<'a> PollScope<'a> {
 
 impl Drop for PollScope<'_> {
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|current| {
+        with_current(|current| {
             current.record.set(ptr::null());
             current.task_id.set(0);
         });

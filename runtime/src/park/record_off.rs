@@ -72,3 +72,6 @@ impl CaseCollector {
     #[inline(always)]
     pub(crate) fn parked(self, _site: &'static Location<'static>, _no_cases: bool) {}
 }
+
+#[inline(always)]
+pub(crate) fn refresh_clock() {}

@@ -17,6 +17,9 @@ use std::time::Duration;
 pub struct Profile {
     pub(crate) tasks: Vec<TaskSnapshot>,
     pub(crate) park_sites: Vec<ParkSite>,
+    pub(crate) spawned: u64,
+    pub(crate) completed: u64,
+    pub(crate) workers: usize,
 }
 
 /// What one task was doing when the snapshot was taken.
@@ -30,6 +33,7 @@ pub struct TaskSnapshot {
     pub(crate) future_type: &'static str,
     pub(crate) parent: Option<TaskId>,
     pub(crate) polls: u64,
+    pub(crate) wakers: usize,
 }
 
 /// Whether a task is on a CPU, waiting for one, or waiting for an event.
@@ -106,6 +110,21 @@ impl Profile {
     pub fn park_sites(&self) -> &[ParkSite] {
         &self.park_sites
     }
+
+    /// Tasks spawned on this runtime since it started (blocking closures not included).
+    pub fn spawned_total(&self) -> u64 {
+        self.spawned
+    }
+
+    /// Tasks that have finished (completed, panicked or were cancelled) since it started.
+    pub fn completed_total(&self) -> u64 {
+        self.completed
+    }
+
+    /// The runtime's worker threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
 }
 
 impl ParkSite {
@@ -160,6 +179,14 @@ impl TaskSnapshot {
     /// How many times the task has been polled.
     pub fn polls(&self) -> u64 {
         self.polls
+    }
+
+    /// How many wakers of this task exist: its references minus those that cannot wake it
+    /// (the registry's, the `JoinHandle`'s, a queued or running poll's). Read from the task's
+    /// reference count, so it costs nothing to keep. A waker held by a channel, a lock, a
+    /// timer or a socket counts; a parked task with none can never run again.
+    pub fn wakers(&self) -> usize {
+        self.wakers
     }
 }
 

@@ -314,11 +314,15 @@ impl Shared {
     fn profile(&self) -> Profile {
         let now = crate::park::now();
         let mut tasks = Vec::new();
-        self.registry
+        let (spawned, completed) = self
+            .registry
             .for_each(|task| tasks.push(task.snapshot(now)));
         Profile {
             tasks,
             park_sites: self.park_sites(),
+            spawned,
+            completed,
+            workers: self.remotes.len(),
         }
     }
 

@@ -13,6 +13,9 @@ const EVENT_INTERVAL: u32 = 61;
 /// Ticks between checks of the global injector ahead of the local queue, so that tasks
 /// scheduled from outside are not starved by a busy local queue.
 const GLOBAL_QUEUE_INTERVAL: u32 = 31;
+/// Ticks between refreshes of the worker's cached clock, which stamps parks (see
+/// `park::refresh_clock`).
+const CLOCK_INTERVAL: u32 = 8;
 /// LIFO-slot polls in a row before the slot's task must wait its turn in the queue.
 const MAX_LIFO_POLLS: u8 = 3;
 
@@ -67,9 +70,13 @@ impl Worker {
         let _enter = context::enter(self.handle.clone());
         let _worker = context::set_worker(self);
         let _table = park::set_worker_table(&self.shared().tables[self.index]);
+        park::refresh_clock();
         while !self.shared().is_shutdown() {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
+            if tick.is_multiple_of(CLOCK_INTERVAL) {
+                park::refresh_clock();
+            }
             if tick.is_multiple_of(EVENT_INTERVAL) {
                 self.shared().shared_driver.poll_now();
             }
@@ -171,6 +178,7 @@ impl Worker {
         }
         while !self.shared().is_shutdown() {
             self.parker.borrow_mut().park();
+            park::refresh_clock();
             if self.transition_from_parked() {
                 return;
             }

@@ -8,10 +8,18 @@ use slab::Slab;
 
 pub(crate) struct Registry<S: 'static> {
     /// A power of two, so a task's shard is `id & mask`.
-    shards: Box<[Mutex<Slab<Task<S>>>]>,
+    shards: Box<[Mutex<Shard<S>>]>,
     mask: usize,
     /// Set once at shutdown, under every shard's lock: no task may be added after.
     closed: AtomicBool,
+}
+
+struct Shard<S: 'static> {
+    tasks: Slab<Task<S>>,
+    /// Tasks ever added and removed here: counted under the lock the registry takes anyway,
+    /// so the totals cost no extra atomic.
+    spawned: u64,
+    completed: u64,
 }
 
 /// Slabs this large keep their memory when emptied only if they are still in use.
@@ -21,13 +29,21 @@ impl<S: Schedule> Registry<S> {
     pub(crate) fn new(min_shards: usize) -> Registry<S> {
         let count = min_shards.max(4).next_power_of_two();
         Registry {
-            shards: (0..count).map(|_| Mutex::new(Slab::new())).collect(),
+            shards: (0..count)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        tasks: Slab::new(),
+                        spawned: 0,
+                        completed: 0,
+                    })
+                })
+                .collect(),
             mask: count - 1,
             closed: AtomicBool::new(false),
         }
     }
 
-    fn shard(&self, task: &Task<S>) -> &Mutex<Slab<Task<S>>> {
+    fn shard(&self, task: &Task<S>) -> &Mutex<Shard<S>> {
         &self.shards[task.id().as_u64() as usize & self.mask]
     }
 
@@ -41,9 +57,10 @@ impl<S: Schedule> Registry<S> {
             task.shutdown();
             return None;
         }
-        let key = shard.vacant_key();
+        let key = shard.tasks.vacant_key();
         task.set_registry_key(key);
-        shard.insert(task);
+        shard.tasks.insert(task);
+        shard.spawned += 1;
         Some(notified)
     }
 
@@ -51,13 +68,14 @@ impl<S: Schedule> Registry<S> {
     pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
         let mut shard = lock(self.shard(task));
         let key = task.registry_key();
-        match shard.get(key) {
+        match shard.tasks.get(key) {
             Some(held) if held.ptr_eq(task) => {}
             _ => return None,
         }
-        let removed = shard.remove(key);
-        if shard.is_empty() && shard.capacity() > SHRINK_ABOVE {
-            *shard = Slab::new();
+        let removed = shard.tasks.remove(key);
+        shard.completed += 1;
+        if shard.tasks.is_empty() && shard.tasks.capacity() > SHRINK_ABOVE {
+            shard.tasks = Slab::new();
         }
         Some(removed)
     }
@@ -68,18 +86,23 @@ impl<S: Schedule> Registry<S> {
         let mut tasks = Vec::new();
         for shard in self.shards.iter() {
             let mut shard = lock(shard);
-            tasks.extend(shard.drain());
+            tasks.extend(shard.tasks.drain());
         }
         tasks
     }
 
-    /// Visits every live task, one shard lock at a time.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task<S>)) {
+    /// Visits every live task, one shard lock at a time. Returns the (spawned, completed)
+    /// totals, read shard by shard with the tasks.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task<S>)) -> (u64, u64) {
+        let (mut spawned, mut completed) = (0, 0);
         for shard in self.shards.iter() {
             let shard = lock(shard);
-            for (_, task) in shard.iter() {
+            for (_, task) in shard.tasks.iter() {
                 f(task);
             }
+            spawned += shard.spawned;
+            completed += shard.completed;
         }
+        (spawned, completed)
     }
 }

@@ -21,6 +21,7 @@ impl<S: Schedule> Task<S> {
                 break (state, park);
             }
         };
+        let raw_state = state;
         let state = if state.is_running() {
             TaskState::Running
         } else if state.is_notified() || state.is_complete() {
@@ -42,6 +43,11 @@ impl<S: Schedule> Task<S> {
             }),
             _ => None,
         };
+        // References that cannot wake the task: the registry's, the join handle's, and a
+        // queued `Notified` or the running poll's.
+        let not_wakers = 1
+            + usize::from(raw_state.is_join_interested())
+            + usize::from(raw_state.is_notified() || raw_state.is_running());
         TaskSnapshot {
             id: meta.id,
             name: meta.name.clone(),
@@ -51,6 +57,7 @@ impl<S: Schedule> Task<S> {
             future_type: meta.future_type,
             parent: record.parent().and_then(super::TaskId::from_u64),
             polls: record.polls(),
+            wakers: raw_state.ref_count().saturating_sub(not_wakers),
         }
     }
 }

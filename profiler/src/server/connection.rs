@@ -1,0 +1,185 @@
+//! One connection: read a request head within the deadline, answer it, close gracefully.
+
+use super::http::{Body, Request, Response, Status, MAX_HEAD};
+use super::listener::Config;
+use super::routes;
+use runtime::Handle;
+use std::io::{self, BufWriter, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+/// How long a closed connection keeps reading what the client still sends, so that closing
+/// with unread bytes does not reset the connection before the client has read the answer.
+const LINGER: Duration = Duration::from_millis(500);
+/// How much a lingering close reads before giving up on the client.
+const LINGER_MAX_BYTES: usize = 256 * 1024;
+/// How long a connection over the limit may take to send its request before its `503`.
+const REJECT_READ_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// What a connection thread does with its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Answer the request.
+    Serve,
+    /// Answer `503`: the server is at its connection limit.
+    Reject,
+}
+
+/// Serves one request on `stream`, then closes it. Never panics on client input.
+pub(super) fn serve(mut stream: TcpStream, handle: &Handle, config: &Config, mode: Mode) {
+    // A listener's non-blocking flag is inherited on some platforms; ours is blocking, but
+    // make sure, since every read and write below relies on timeouts.
+    if stream.set_nonblocking(false).is_err()
+        || stream
+            .set_write_timeout(Some(config.write_timeout))
+            .is_err()
+    {
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let read_timeout = match mode {
+        Mode::Serve => config.read_timeout,
+        Mode::Reject => config.read_timeout.min(REJECT_READ_TIMEOUT),
+    };
+    let (response, head_only) = match read_request(&mut stream, read_timeout) {
+        Ok(request) => match mode {
+            Mode::Serve => {
+                let head_only = request.method == "HEAD";
+                (answer(|| routes::route(&request, handle)), head_only)
+            }
+            Mode::Reject => (unavailable(), false),
+        },
+        Err(ReadError::Respond(response)) => (response, false),
+        Err(ReadError::Gone) if mode == Mode::Reject => (unavailable(), false),
+        Err(ReadError::Gone) => return,
+    };
+    if write_response(&mut stream, response, head_only).is_ok() {
+        linger_close(&mut stream);
+    }
+}
+
+/// Runs a handler, turning a panic (a bug, never client input) into `500`.
+fn answer(handler: impl FnOnce() -> Response) -> Response {
+    panic::catch_unwind(AssertUnwindSafe(handler)).unwrap_or_else(|_| {
+        Response::text(
+            Status::INTERNAL_SERVER_ERROR,
+            "500 internal server error: the handler panicked (see the process's stderr)\n",
+        )
+    })
+}
+
+fn unavailable() -> Response {
+    Response::text(
+        Status::SERVICE_UNAVAILABLE,
+        "503 service unavailable: too many connections to the debug endpoint, retry later\n",
+    )
+}
+
+/// Why no request came out of a connection.
+enum ReadError {
+    /// The client went away, stalled past the deadline, or the socket failed: nothing to
+    /// answer.
+    Gone,
+    /// The request is unacceptable; this says why.
+    Respond(Response),
+}
+
+/// Reads and parses one request head, which must arrive within `timeout` and fit in
+/// `MAX_HEAD` bytes. Bytes after the head (a body) are left unread.
+fn read_request(stream: &mut TcpStream, timeout: Duration) -> Result<Request, ReadError> {
+    let deadline = Instant::now() + timeout;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() || stream.set_read_timeout(Some(remaining)).is_err() {
+            return Err(ReadError::Gone);
+        }
+        // Read at most one byte past the limit: enough to know it was exceeded.
+        let want = (MAX_HEAD + 1 - buf.len()).min(chunk.len());
+        let n = match stream.read(&mut chunk[..want]) {
+            Ok(0) if buf.is_empty() => return Err(ReadError::Gone),
+            Ok(0) => {
+                return Err(ReadError::Respond(Response::text(
+                    Status::BAD_REQUEST,
+                    "400 bad request: the connection ended inside the request head\n",
+                )))
+            }
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(ReadError::Gone),
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        match Request::parse(&buf) {
+            Ok(Some(request)) => return Ok(request),
+            Ok(None) if buf.len() > MAX_HEAD => {
+                return Err(ReadError::Respond(Response::text(
+                    Status::HEADERS_TOO_LARGE,
+                    "431 request header fields too large: the request head exceeds 8 KiB\n",
+                )))
+            }
+            Ok(None) => {}
+            Err(response) => return Err(ReadError::Respond(response)),
+        }
+    }
+}
+
+/// Writes `response`; its body too unless the request was `HEAD`.
+fn write_response(stream: &mut TcpStream, response: Response, head_only: bool) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(16 * 1024, &mut *stream);
+    out.write_all(&response.head())?;
+    if !head_only {
+        match response.body {
+            Body::Full(bytes) => out.write_all(&bytes)?,
+            Body::Stream(write) => {
+                // The head is out, so a panic can only cut the body short: the client sees
+                // the connection close early instead of a 500.
+                match panic::catch_unwind(AssertUnwindSafe(|| write(&mut out))) {
+                    Ok(result) => result?,
+                    Err(_) => return Err(io::Error::other("streamed body panicked")),
+                }
+            }
+        }
+    }
+    out.flush()
+}
+
+/// Closes our side, then reads (and discards) what the client still sends until it closes
+/// too, briefly: closing a socket with unread input makes the OS send a reset, which can
+/// destroy the response before the client reads it (Go's `closeWriteAndWait`).
+fn linger_close(stream: &mut TcpStream) {
+    if stream.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + LINGER;
+    let mut drained = 0;
+    let mut chunk = [0u8; 4096];
+    while drained < LINGER_MAX_BYTES {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() || stream.set_read_timeout(Some(remaining)).is_err() {
+            return;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => drained += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_handler_answers_500() {
+        let response = answer(|| panic!("handler bug (this panic is expected)"));
+        assert_eq!(response.status, Status::INTERNAL_SERVER_ERROR);
+        let Body::Full(body) = response.body else {
+            panic!("a 500 has a full body");
+        };
+        assert!(String::from_utf8(body).unwrap().starts_with("500 "));
+    }
+}

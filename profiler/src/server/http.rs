@@ -1,0 +1,216 @@
+//! The HTTP/1.1 the endpoint speaks: request heads parsed by httparse, responses with
+//! `Connection: close`.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// The largest request head accepted (request line and header fields), as Go's
+/// `DefaultMaxHeaderBytes` is for pprof's usual clients: far more than a browser, curl or
+/// `go tool pprof` send.
+pub(super) const MAX_HEAD: usize = 8 * 1024;
+/// The most header fields accepted.
+const MAX_HEADERS: usize = 100;
+
+pub(super) const TEXT: &str = "text/plain; charset=utf-8";
+pub(super) const HTML: &str = "text/html; charset=utf-8";
+pub(super) const JSON: &str = "application/json; charset=utf-8";
+pub(super) const OCTET_STREAM: &str = "application/octet-stream";
+pub(super) const PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A request line; the header fields are not needed to answer.
+#[derive(Debug)]
+pub(super) struct Request {
+    /// As sent: a token, case-sensitive (`GET`, `HEAD`, …).
+    pub(super) method: String,
+    /// The request target: `/path?query`, or an absolute URL.
+    pub(super) target: String,
+}
+
+impl Request {
+    /// Parses the head at the start of `buf`: `Ok(None)` while it is incomplete, `Err` with
+    /// the response to send when it is malformed or too large.
+    pub(super) fn parse(buf: &[u8]) -> Result<Option<Request>, Response> {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(buf) {
+            Ok(httparse::Status::Partial) => Ok(None),
+            Ok(httparse::Status::Complete(len)) if len > MAX_HEAD => Err(Response::text(
+                Status::HEADERS_TOO_LARGE,
+                "431 request header fields too large: the request head exceeds 8 KiB\n",
+            )),
+            Ok(httparse::Status::Complete(_)) => match (request.method, request.path) {
+                (Some(method), Some(target)) => Ok(Some(Request {
+                    method: method.to_owned(),
+                    target: target.to_owned(),
+                })),
+                _ => Err(Response::text(
+                    Status::BAD_REQUEST,
+                    "400 bad request: malformed request line\n",
+                )),
+            },
+            Err(httparse::Error::TooManyHeaders) => Err(Response::text(
+                Status::HEADERS_TOO_LARGE,
+                format!("431 request header fields too large: more than {MAX_HEADERS} fields\n"),
+            )),
+            Err(err) => Err(Response::text(
+                Status::BAD_REQUEST,
+                format!("400 bad request: malformed request head ({err})\n"),
+            )),
+        }
+    }
+}
+
+/// A status code and its reason phrase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Status(pub(super) u16, pub(super) &'static str);
+
+impl Status {
+    pub(super) const OK: Status = Status(200, "OK");
+    pub(super) const BAD_REQUEST: Status = Status(400, "Bad Request");
+    pub(super) const NOT_FOUND: Status = Status(404, "Not Found");
+    pub(super) const METHOD_NOT_ALLOWED: Status = Status(405, "Method Not Allowed");
+    pub(super) const HEADERS_TOO_LARGE: Status = Status(431, "Request Header Fields Too Large");
+    pub(super) const INTERNAL_SERVER_ERROR: Status = Status(500, "Internal Server Error");
+    pub(super) const SERVICE_UNAVAILABLE: Status = Status(503, "Service Unavailable");
+}
+
+/// Writes a streamed body.
+pub(super) type StreamBody = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()>>;
+
+/// A response body: known in full, or written straight to the socket.
+pub(super) enum Body {
+    /// Sent with `Content-Length`.
+    Full(Vec<u8>),
+    /// Sent without a length, delimited by closing the connection.
+    Stream(StreamBody),
+}
+
+/// A response to one request.
+pub(super) struct Response {
+    pub(super) status: Status,
+    content_type: &'static str,
+    /// Extra header fields; `Content-Type`, `Content-Length` and `Connection` are added.
+    headers: Vec<(&'static str, String)>,
+    pub(super) body: Body,
+}
+
+impl Response {
+    /// A body of `content_type`, known in full.
+    pub(super) fn full(status: Status, content_type: &'static str, body: Vec<u8>) -> Response {
+        Response {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: Body::Full(body),
+        }
+    }
+
+    /// A plain-text body: the error messages, and the text dumps.
+    pub(super) fn text(status: Status, body: impl Into<String>) -> Response {
+        Response::full(status, TEXT, body.into().into_bytes())
+    }
+
+    /// A `200` whose body is written to the socket as it is produced.
+    pub(super) fn stream(
+        content_type: &'static str,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()> + 'static,
+    ) -> Response {
+        Response {
+            status: Status::OK,
+            content_type,
+            headers: Vec::new(),
+            body: Body::Stream(Box::new(write)),
+        }
+    }
+
+    /// A `200` binary profile that a browser saves as `filename`, as Go's pprof handler
+    /// sends its `debug=0` profiles.
+    pub(super) fn attachment(filename: &str, body: Vec<u8>) -> Response {
+        Response::full(Status::OK, OCTET_STREAM, body).header(
+            "Content-Disposition",
+            format!("attachment; filename=\"{filename}\""),
+        )
+    }
+
+    /// Adds a header field. `value` must not contain CR or LF.
+    pub(super) fn header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The status line and header fields, ending with the empty line.
+    pub(super) fn head(&self) -> Vec<u8> {
+        let Status(code, reason) = self.status;
+        let mut head = format!("HTTP/1.1 {code} {reason}\r\n");
+        // Writing to a String cannot fail.
+        let _ = write!(head, "Content-Type: {}\r\n", self.content_type);
+        if let Body::Full(bytes) = &self.body {
+            let _ = write!(head, "Content-Length: {}\r\n", bytes.len());
+        }
+        head.push_str("Connection: close\r\n");
+        head.push_str("X-Content-Type-Options: nosniff\r\n");
+        for (name, value) in &self.headers {
+            let _ = write!(head, "{name}: {value}\r\n");
+        }
+        head.push_str("\r\n");
+        head.into_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(head: &str) -> Result<Option<Request>, u16> {
+        Request::parse(head.as_bytes()).map_err(|response| response.status.0)
+    }
+
+    #[test]
+    fn parses_a_request_line() {
+        let request = parse("GET /debug/pprof/?x=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.target, "/debug/pprof/?x=1");
+    }
+
+    #[test]
+    fn waits_for_the_end_of_the_head() {
+        assert!(parse("GET / HTTP/1.1\r\nHost: a\r\n").unwrap().is_none());
+        assert!(parse("").unwrap().is_none());
+    }
+
+    #[test]
+    fn rejects_malformed_and_oversized_heads() {
+        assert_eq!(parse("GARBAGE\r\n\r\n").unwrap_err(), 400);
+        assert_eq!(parse("GET / HTTP/9.9\r\n\r\n").unwrap_err(), 400);
+        assert_eq!(
+            parse("\u{1}\u{2}\u{3} / HTTP/1.1\r\n\r\n").unwrap_err(),
+            400
+        );
+        let many: String = (0..MAX_HEADERS + 1)
+            .map(|i| format!("X-{i}: v\r\n"))
+            .collect();
+        assert_eq!(
+            parse(&format!("GET / HTTP/1.1\r\n{many}\r\n")).unwrap_err(),
+            431
+        );
+        let long = "v".repeat(MAX_HEAD);
+        assert_eq!(
+            parse(&format!("GET / HTTP/1.1\r\nX: {long}\r\n\r\n")).unwrap_err(),
+            431
+        );
+    }
+
+    #[test]
+    fn heads_say_connection_close_and_length() {
+        let response = Response::attachment("goroutine", vec![1, 2, 3]);
+        let head = String::from_utf8(response.head()).unwrap();
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
+        assert!(head.contains("Content-Type: application/octet-stream\r\n"));
+        assert!(head.contains("Content-Length: 3\r\n"));
+        assert!(head.contains("Connection: close\r\n"));
+        assert!(head.contains("Content-Disposition: attachment; filename=\"goroutine\"\r\n"));
+        assert!(head.ends_with("\r\n\r\n"));
+    }
+}

@@ -1,0 +1,76 @@
+//! `/debug/pprof/`: the HTML index, shaped like Go's.
+
+use runtime::Profile;
+use std::fmt::Write as _;
+
+/// One row of the index.
+struct Entry {
+    name: &'static str,
+    count: usize,
+    /// Absolute, so the links also work from `/debug/pprof` without the slash.
+    href: &'static str,
+    description: &'static str,
+}
+
+/// The index page: each profile with its count and a link to its text form, then the raw
+/// links and what each profile is.
+pub(super) fn render(profile: &Profile, leaks: usize) -> String {
+    let entries = [
+        Entry {
+            name: "goroutine",
+            count: profile.len(),
+            href: "/debug/pprof/goroutine?debug=1",
+            description: "Every live task: why it is parked, where, and since when. \
+                          Alias: tasks.",
+        },
+        Entry {
+            name: "goroutineleak",
+            count: leaks,
+            href: "/debug/pprof/goroutineleak?debug=1",
+            description: "Only leaked tasks: proven (nothing can wake them) and suspected \
+                          (parked at least min_parked, 30s by default; \
+                          e.g. ?debug=1&amp;min_parked=1m30s).",
+        },
+        Entry {
+            name: "park",
+            count: profile.park_sites().len(),
+            href: "/debug/pprof/park?debug=1",
+            description: "Cumulative park time and count by reason and await site since \
+                          the runtime started (Go's block profile).",
+        },
+    ];
+
+    let mut page = String::from(
+        "<html>\n<head>\n<title>/debug/pprof/</title>\n<style>\n\
+         .profile-name{\n\tdisplay:inline-block;\n\twidth:8rem;\n}\n</style>\n</head>\n\
+         <body>\n/debug/pprof/\n<br>\n\
+         <p>Set debug=1 as a query parameter to export in legacy text format</p>\n<br>\n\
+         Types of profiles available:\n<table>\n\
+         <thead><td>Count</td><td>Profile</td></thead>\n",
+    );
+    // Writing to a String cannot fail; every interpolated value is a number or a constant
+    // of this file, so nothing needs HTML escaping.
+    for entry in &entries {
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td><a href='{}'>{}</a></td></tr>",
+            entry.count, entry.href, entry.name
+        );
+    }
+    page.push_str(
+        "</table>\n\
+         <a href=\"/debug/pprof/goroutine?debug=2\">full task dump</a>\n<br>\n\
+         <a href=\"/metrics\">/metrics</a> (Prometheus)\n<br>\n\
+         <a href=\"/debug/vars\">/debug/vars</a> (JSON)\n<br>\n\
+         <p>\nProfile Descriptions:\n<ul>\n",
+    );
+    for entry in &entries {
+        let _ = writeln!(
+            page,
+            "<li><div class=profile-name>{}: </div> {}</li>",
+            entry.name, entry.description
+        );
+    }
+    page.push_str("</ul>\n</p>\n</body>\n</html>\n");
+    page
+}

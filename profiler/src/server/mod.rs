@@ -1,0 +1,52 @@
+//! The HTTP debug endpoint: Go's `net/http/pprof` for a Parkade runtime.
+//!
+//! [`serve`] binds a listener and answers on OS threads of its own, never on the runtime's
+//! workers, so it keeps answering while every worker is stuck in a busy loop — the moment a
+//! dump is most wanted.
+//!
+//! | path | serves |
+//! |---|---|
+//! | `/debug/pprof/` | HTML index: each profile with its count and links |
+//! | `/debug/pprof/goroutine?debug=0\|1\|2` | the task profile (alias `/debug/pprof/tasks`) |
+//! | `/debug/pprof/goroutineleak?debug=1\|2&min_parked=30s` | only proven and suspected leaks |
+//! | `/debug/pprof/park?debug=0\|1` | cumulative park time and count by site and reason |
+//! | `/metrics` | Prometheus text format 0.0.4 |
+//! | `/debug/vars` | JSON, expvar-like |
+//!
+//! `debug=0` (the default, as in Go) is a gzipped `profile.proto` for `go tool pprof`;
+//! `debug=1` the grouped text dump; `debug=2` one traceback per task.
+//!
+//! ```no_run
+//! # runtime::Runtime::new().unwrap().block_on(async {
+//! let server = profiler::serve("127.0.0.1:6060")?;
+//! println!("go tool pprof http://{}/debug/pprof/goroutine", server.local_addr());
+//! # Ok::<(), std::io::Error>(())
+//! # });
+//! ```
+//!
+//! # Threads, limits and timeouts
+//!
+//! One thread accepts; each connection gets a thread of its own, up to
+//! [`DebugServerBuilder::max_connections`] (256) at once. Beyond that a connection is told
+//! `503 Service Unavailable` by one of a few extra threads, or closed if those are busy too.
+//! A client has [`DebugServerBuilder::read_timeout`] (5 s) to send its request head, which
+//! may be at most 8 KiB (`431` beyond); one that stalls is dropped without an answer. Every
+//! response carries `Connection: close`: one request per connection.
+//!
+//! Bad input gets a status and a message naming what was wrong, and the server keeps
+//! serving: `400` for a malformed request or query value, `404` for an unknown path, `405`
+//! for a method other than `GET` or `HEAD`, and `500` should a handler ever panic.
+
+mod connection;
+mod duration;
+mod http;
+mod index;
+mod leak_dump;
+mod listener;
+mod metrics;
+mod query;
+mod render;
+mod routes;
+mod vars;
+
+pub use listener::{serve, serve_handle, DebugServer, DebugServerBuilder};

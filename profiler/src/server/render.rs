@@ -1,0 +1,66 @@
+//! The one seam between the endpoint and the crate's renderers and analyses: every call the
+//! handlers make into `text`, `pprof`, `park` and `leaks` goes through here.
+
+use runtime::{Profile, TaskSnapshot};
+use std::io::{self, Write};
+use std::time::Duration;
+
+/// The grouped dump (`debug=1`).
+pub(super) fn grouped(mut w: &mut dyn Write, profile: &Profile) -> io::Result<()> {
+    crate::text::write_grouped(&mut w, profile)
+}
+
+/// The per-task dump (`debug=2`).
+pub(super) fn tasks(mut w: &mut dyn Write, profile: &Profile) -> io::Result<()> {
+    crate::text::write_tasks(&mut w, profile)
+}
+
+/// One task in the per-task format, ending with a newline.
+pub(super) fn task(mut w: &mut dyn Write, task: &TaskSnapshot) -> io::Result<()> {
+    crate::text::write_task(&mut w, task)
+}
+
+/// A task's duration as the text dumps print it.
+pub(super) fn duration(d: Duration) -> String {
+    crate::text::format_duration(d)
+}
+
+/// The task profile as gzipped `profile.proto` (`debug=0`).
+pub(super) fn pprof(profile: &Profile) -> Vec<u8> {
+    crate::pprof::encode(profile)
+}
+
+/// The park-time profile as gzipped `profile.proto` (`park?debug=0`).
+pub(super) fn park_pprof(profile: &Profile) -> Vec<u8> {
+    crate::pprof::encode_park(profile)
+}
+
+/// The park-time profile as text (`park?debug=1`).
+pub(super) fn park_text(mut w: &mut dyn Write, profile: &Profile) -> io::Result<()> {
+    crate::park::write_park_profile(&mut w, profile)
+}
+
+/// The proven and suspected leaks of `profile`, each list in task id order.
+pub(super) struct LeakSet {
+    pub(super) proven: Vec<TaskSnapshot>,
+    pub(super) suspected: Vec<TaskSnapshot>,
+}
+
+/// The leaks of `profile`, suspecting tasks parked for at least `min_parked`.
+pub(super) fn leaks(profile: &Profile, min_parked: Duration) -> LeakSet {
+    let found = crate::leaks::leaks(profile, crate::leaks::LeakOptions { min_parked });
+    LeakSet {
+        proven: found.proven,
+        suspected: found.suspected,
+    }
+}
+
+/// The `min_parked` of a leak report that names none: the leak analysis's default.
+pub(super) fn default_min_parked() -> Duration {
+    crate::leaks::LeakOptions::default().min_parked
+}
+
+/// A task state's lower-case name, as the dumps spell it.
+pub(super) fn state_name(state: runtime::TaskState) -> &'static str {
+    crate::text::state_str(state)
+}

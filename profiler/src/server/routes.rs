@@ -1,0 +1,204 @@
+//! Which path serves what, and the handlers: each validates its parameters, takes one
+//! snapshot and renders it.
+
+use super::http::{Request, Response, Status, HTML, JSON, PROMETHEUS, TEXT};
+use super::query::Query;
+use super::{index, leak_dump, metrics, render, vars};
+use runtime::{Handle, Profile};
+use std::io::{self, Write};
+
+/// A path the endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Index,
+    Tasks,
+    Leaks,
+    Park,
+    Metrics,
+    Vars,
+}
+
+impl Endpoint {
+    fn from_path(path: &str) -> Option<Endpoint> {
+        Some(match path {
+            "/debug/pprof/" | "/debug/pprof" => Endpoint::Index,
+            "/debug/pprof/goroutine" | "/debug/pprof/tasks" => Endpoint::Tasks,
+            "/debug/pprof/goroutineleak" => Endpoint::Leaks,
+            "/debug/pprof/park" => Endpoint::Park,
+            "/metrics" => Endpoint::Metrics,
+            "/debug/vars" => Endpoint::Vars,
+            _ => return None,
+        })
+    }
+}
+
+/// The response to `request`, whatever it holds.
+pub(super) fn route(request: &Request, handle: &Handle) -> Response {
+    let Some((path, query)) = split_target(&request.target) else {
+        return Response::text(
+            Status::BAD_REQUEST,
+            "400 bad request: the request target must be a path such as /debug/pprof/\n",
+        );
+    };
+    let Some(endpoint) = Endpoint::from_path(path) else {
+        return Response::text(Status::NOT_FOUND, "404 page not found\n");
+    };
+    if !matches!(request.method.as_str(), "GET" | "HEAD") {
+        return Response::text(
+            Status::METHOD_NOT_ALLOWED,
+            format!("405 method not allowed: {path} answers GET (and HEAD) only\n"),
+        )
+        .header("Allow", "GET, HEAD");
+    }
+    let handled = Query::parse(query).and_then(|query| match endpoint {
+        Endpoint::Index => Ok(serve_index(handle)),
+        Endpoint::Tasks => serve_tasks(&query, handle),
+        Endpoint::Leaks => serve_leaks(&query, handle),
+        Endpoint::Park => serve_park(&query, handle),
+        Endpoint::Metrics => Ok(serve_metrics(handle)),
+        Endpoint::Vars => serve_vars(handle),
+    });
+    handled.unwrap_or_else(|error| error)
+}
+
+/// The path and query of a request target in origin form (`/path?query`) or absolute form
+/// (`http://host/path?query`, which proxies send); `None` for anything else (`*`).
+fn split_target(target: &str) -> Option<(&str, &str)> {
+    let target = target.split_once('#').map_or(target, |(before, _)| before);
+    let path_and_query = if target.starts_with('/') {
+        target
+    } else {
+        let scheme_end = target.find("://")?;
+        let scheme = &target[..scheme_end];
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return None;
+        }
+        let after_authority = &target[scheme_end + 3..];
+        match after_authority.find(['/', '?']) {
+            Some(start) if after_authority[start..].starts_with('/') => &after_authority[start..],
+            Some(start) => return Some(("/", &after_authority[start + 1..])),
+            None => "/",
+        }
+    };
+    Some(
+        path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, "")),
+    )
+}
+
+fn serve_index(handle: &Handle) -> Response {
+    let profile = handle.profile();
+    let leaks = render::leaks(&profile, render::default_min_parked());
+    let page = index::render(&profile, leaks.proven.len() + leaks.suspected.len());
+    Response::full(Status::OK, HTML, page.into_bytes())
+}
+
+/// `goroutine` / `tasks`: the whole task profile.
+fn serve_tasks(query: &Query, handle: &Handle) -> Result<Response, Response> {
+    let debug = query.debug(2)?;
+    let profile = handle.profile();
+    match debug {
+        0 => Ok(Response::attachment("goroutine", render::pprof(&profile))),
+        1 => text(|w| render::grouped(w, &profile)),
+        _ => Ok(Response::stream(TEXT, move |w| render::tasks(w, &profile))),
+    }
+}
+
+/// `goroutineleak`: only the proven and suspected leaks.
+///
+/// A `runtime::Profile` cannot be built from a subset of tasks, and the pprof encoder takes
+/// only whole profiles, so there is no `debug=0` here; without a `debug` parameter the
+/// grouped text (`debug=1`) is served.
+fn serve_leaks(query: &Query, handle: &Handle) -> Result<Response, Response> {
+    let debug = match query.get("debug") {
+        None | Some("") => 1,
+        Some(_) => query.debug(2)?,
+    };
+    if debug == 0 {
+        return Err(Response::text(
+            Status::BAD_REQUEST,
+            "400 bad request: debug=0 (pprof) is not available for goroutineleak; use debug=1 \
+             (grouped text) or debug=2 (per task), or /debug/pprof/goroutine?debug=0 for the \
+             whole profile\n",
+        ));
+    }
+    let min_parked = query.min_parked(render::default_min_parked())?;
+    let leaks = render::leaks(&handle.profile(), min_parked);
+    if debug == 1 {
+        text(|w| leak_dump::write_grouped(w, &leaks, min_parked))
+    } else {
+        Ok(Response::stream(TEXT, move |w| {
+            leak_dump::write_tasks(w, &leaks, min_parked)
+        }))
+    }
+}
+
+/// `park`: cumulative park time and count by reason and site.
+fn serve_park(query: &Query, handle: &Handle) -> Result<Response, Response> {
+    let debug = query.debug(1)?;
+    let profile = handle.profile();
+    match debug {
+        0 => Ok(Response::attachment("park", render::park_pprof(&profile))),
+        _ => text(|w| render::park_text(w, &profile)),
+    }
+}
+
+fn serve_metrics(handle: &Handle) -> Response {
+    let page = metrics::render(&handle.profile());
+    Response::full(Status::OK, PROMETHEUS, page.into_bytes())
+}
+
+fn serve_vars(handle: &Handle) -> Result<Response, Response> {
+    let profile: Profile = handle.profile();
+    let body = vars::render(&profile).map_err(|err| internal_error(&err))?;
+    Ok(Response::full(Status::OK, JSON, body))
+}
+
+/// A `200` text response rendered in full, so it gets a `Content-Length`.
+fn text(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<Response, Response> {
+    let mut body = Vec::new();
+    write(&mut body).map_err(|err| internal_error(&err))?;
+    Ok(Response::full(Status::OK, TEXT, body))
+}
+
+fn internal_error(err: &dyn std::fmt::Display) -> Response {
+    Response::text(
+        Status::INTERNAL_SERVER_ERROR,
+        format!("500 internal server error: {err}\n"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_origin_and_absolute_targets() {
+        assert_eq!(split_target("/metrics"), Some(("/metrics", "")));
+        assert_eq!(
+            split_target("/debug/pprof/goroutine?debug=1#top"),
+            Some(("/debug/pprof/goroutine", "debug=1"))
+        );
+        assert_eq!(
+            split_target("http://localhost:6060/debug/vars?x"),
+            Some(("/debug/vars", "x"))
+        );
+        assert_eq!(split_target("HTTP://host"), Some(("/", "")));
+        assert_eq!(split_target("http://host?debug=1"), Some(("/", "debug=1")));
+        assert_eq!(split_target("*"), None);
+        assert_eq!(split_target("ftp://host/metrics"), None);
+        assert_eq!(split_target("metrics"), None);
+    }
+
+    #[test]
+    fn knows_its_paths() {
+        assert_eq!(Endpoint::from_path("/debug/pprof/"), Some(Endpoint::Index));
+        assert_eq!(
+            Endpoint::from_path("/debug/pprof/tasks"),
+            Some(Endpoint::Tasks)
+        );
+        assert_eq!(Endpoint::from_path("/debug/pprof/heap"), None);
+        assert_eq!(Endpoint::from_path("/metrics/"), None);
+    }
+}

@@ -1,0 +1,66 @@
+//! `/debug/vars`: the runtime's counters as JSON, like Go's expvar.
+
+use super::render;
+use runtime::{Profile, TaskState};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The page's fields, in the order they are written.
+#[derive(Serialize)]
+struct Vars {
+    /// Live tasks.
+    tasks: usize,
+    /// Live tasks by state; every state is present.
+    tasks_by_state: BTreeMap<&'static str, u64>,
+    /// Parked tasks by park reason.
+    tasks_by_reason: BTreeMap<String, u64>,
+    spawned_total: u64,
+    completed_total: u64,
+    workers: usize,
+}
+
+/// The JSON document for `profile`, pretty-printed, ending with a newline.
+pub(super) fn render(profile: &Profile) -> serde_json::Result<Vec<u8>> {
+    let mut vars = Vars {
+        tasks: profile.len(),
+        tasks_by_state: [TaskState::Running, TaskState::Runnable, TaskState::Parked]
+            .into_iter()
+            .map(|state| (render::state_name(state), 0))
+            .collect(),
+        tasks_by_reason: BTreeMap::new(),
+        spawned_total: profile.spawned_total(),
+        completed_total: profile.completed_total(),
+        workers: profile.workers(),
+    };
+    for task in profile.tasks() {
+        *vars
+            .tasks_by_state
+            .entry(render::state_name(task.state()))
+            .or_default() += 1;
+        if let Some(park) = task.park() {
+            *vars
+                .tasks_by_reason
+                .entry(park.reason().to_string())
+                .or_default() += 1;
+        }
+    }
+    let mut body = serde_json::to_vec_pretty(&vars)?;
+    body.push(b'\n');
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_runtime() {
+        let rt = runtime::Builder::new().worker_threads(3).build().unwrap();
+        let body = render(&rt.profile()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["tasks"], 0);
+        assert_eq!(json["tasks_by_state"]["parked"], 0);
+        assert_eq!(json["tasks_by_reason"], serde_json::json!({}));
+        assert_eq!(json["workers"], 3);
+    }
+}

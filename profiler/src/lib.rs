@@ -6,7 +6,9 @@
 //! - [`park`]: the cumulative park-time profile (Go's block profile).
 //! - [`leaks`](mod@leaks): proven and suspected leaks, and `LeakCheck` for tests.
 //! - [`server`]: the HTTP endpoint (`/debug/pprof/...`, `/metrics`, `/debug/vars`).
+//! - [`expvar`]: integers an application publishes at `/debug/vars` (Go's `expvar`).
 
+pub mod expvar;
 pub mod leaks;
 pub mod park;
 pub mod pprof;

@@ -17,6 +17,10 @@ struct Vars {
     spawned_total: u64,
     completed_total: u64,
     workers: usize,
+    /// Variables the application published with `profiler::expvar`, at the top level as
+    /// Go's expvar shows them.
+    #[serde(flatten)]
+    published: BTreeMap<String, i64>,
 }
 
 /// The JSON document for `profile`, pretty-printed, ending with a newline.
@@ -31,6 +35,7 @@ pub(super) fn render(profile: &Profile) -> serde_json::Result<Vec<u8>> {
         spawned_total: profile.spawned_total(),
         completed_total: profile.completed_total(),
         workers: profile.workers(),
+        published: crate::expvar::snapshot(),
     };
     for task in profile.tasks() {
         *vars

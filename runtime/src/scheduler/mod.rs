@@ -186,7 +186,9 @@ impl Shared {
                 .collect(),
             injector: Injector::new(),
             idle: Idle::new(workers),
-            registry: Registry::new(workers * 4),
+            // Many shards: a snapshot holds one at a time, so this bounds how long a spawn or
+            // a completion can wait behind it (1M tasks / 64 = 16k tasks per hold).
+            registry: Registry::new((workers * 4).max(64)),
             driver,
             shared_driver,
             blocking,

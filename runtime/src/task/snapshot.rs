@@ -35,11 +35,16 @@ impl<S: Schedule> Task<S> {
                 reason: raw.reason,
                 site: raw.site.unwrap_or(meta.spawn_site),
                 duration: Duration::from_nanos(now.saturating_sub(raw.since)),
-                cases: raw
-                    .cases
-                    .iter()
-                    .map(|&(reason, site)| ParkCase { reason, site })
-                    .collect(),
+                cases: {
+                    // `select!` polls from a random start: list cases in source order.
+                    let mut cases: Vec<ParkCase> = raw
+                        .cases
+                        .iter()
+                        .map(|&(reason, site)| ParkCase { reason, site })
+                        .collect();
+                    cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
+                    cases
+                },
             }),
             _ => None,
         };

@@ -311,10 +311,17 @@ fn goroutineleak_lists_proven_and_suspected_leaks() {
     assert_eq!(text.matches(" \"sleeper\" [sleep, ").count(), 3, "{text}");
     assert!(text.contains("\nsuspected leaks: "), "{text}");
 
-    // No pprof for a subset of tasks.
+    // debug=0: a pprof profile of the leaked tasks only (the proven one at 30 s).
     let reply = get(fx.addr(), "/debug/pprof/goroutineleak?debug=0");
-    assert_eq!(reply.status, 400);
-    assert!(reply.text().contains("debug=0"), "{}", reply.text());
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type(), "application/octet-stream");
+    let decoded = profiler::pprof::decode(&reply.body).unwrap();
+    let tasks: i64 = decoded.sample.iter().map(|s| s.value[0]).sum();
+    assert_eq!(tasks, 1, "only the proven leak");
+    let reply = get(fx.addr(), "/debug/pprof/goroutineleak?debug=0&min_parked=0");
+    let decoded = profiler::pprof::decode(&reply.body).unwrap();
+    let tasks: i64 = decoded.sample.iter().map(|s| s.value[0]).sum();
+    assert_eq!(tasks, 4, "the proven leak and the three suspected sleepers");
     assert_serves(fx.addr());
 }
 

@@ -107,24 +107,29 @@ fn serve_tasks(query: &Query, handle: &Handle) -> Result<Response, Response> {
 
 /// `goroutineleak`: only the proven and suspected leaks.
 ///
-/// A `runtime::Profile` cannot be built from a subset of tasks, and the pprof encoder takes
-/// only whole profiles, so there is no `debug=0` here; without a `debug` parameter the
+/// `debug=0` is the pprof profile of the leaked tasks only; without a `debug` parameter the
 /// grouped text (`debug=1`) is served.
 fn serve_leaks(query: &Query, handle: &Handle) -> Result<Response, Response> {
     let debug = match query.get("debug") {
         None | Some("") => 1,
         Some(_) => query.debug(2)?,
     };
+    let min_parked = query.min_parked(render::default_min_parked())?;
+    let mut profile = handle.profile();
+    let leaks = render::leaks(&profile, min_parked);
     if debug == 0 {
-        return Err(Response::text(
-            Status::BAD_REQUEST,
-            "400 bad request: debug=0 (pprof) is not available for goroutineleak; use debug=1 \
-             (grouped text) or debug=2 (per task), or /debug/pprof/goroutine?debug=0 for the \
-             whole profile\n",
+        let leaked: std::collections::HashSet<runtime::TaskId> = leaks
+            .proven
+            .iter()
+            .chain(&leaks.suspected)
+            .map(|task| task.id())
+            .collect();
+        profile.retain(|task| leaked.contains(&task.id()));
+        return Ok(Response::attachment(
+            "goroutineleak",
+            render::pprof(&profile),
         ));
     }
-    let min_parked = query.min_parked(render::default_min_parked())?;
-    let leaks = render::leaks(&handle.profile(), min_parked);
     if debug == 1 {
         text(|w| leak_dump::write_grouped(w, &leaks, min_parked))
     } else {

@@ -101,6 +101,12 @@ impl Profile {
             .filter(move |t| t.park().is_some_and(|p| p.reason() == reason))
     }
 
+    /// Keeps only the tasks for which `keep` returns true (the totals and park sites stay
+    /// the runtime's), e.g. to render or export only the leaked ones.
+    pub fn retain(&mut self, keep: impl FnMut(&TaskSnapshot) -> bool) {
+        self.tasks.retain(keep);
+    }
+
     /// The task with id `id`, if it was alive.
     pub fn task(&self, id: TaskId) -> Option<&TaskSnapshot> {
         self.tasks.iter().find(|t| t.id() == id)

@@ -52,8 +52,10 @@ pub enum TaskState {
 pub struct Park {
     pub(crate) reason: ParkReason,
     pub(crate) site: &'static Location<'static>,
-    pub(crate) duration: Duration,
-    pub(crate) cases: Vec<ParkCase>,
+    /// Nanoseconds (a `Duration` would take twice the room, times a million tasks).
+    pub(crate) duration_ns: u64,
+    /// Empty unless the park is a `select`'s.
+    pub(crate) cases: Box<[ParkCase]>,
 }
 
 /// One case of a parked `select!`.
@@ -210,7 +212,7 @@ impl Park {
 
     /// How long it has been parked, at the snapshot (to the park clock's 1–4 ms resolution).
     pub fn duration(&self) -> Duration {
-        self.duration
+        Duration::from_nanos(self.duration_ns)
     }
 
     /// For a `select` park, each case's reason and site.

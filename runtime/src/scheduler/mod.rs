@@ -187,8 +187,8 @@ impl Shared {
             injector: Injector::new(),
             idle: Idle::new(workers),
             // Many shards: a snapshot holds one at a time, so this bounds how long a spawn or
-            // a completion can wait behind it (1M tasks / 64 = 16k tasks per hold).
-            registry: Registry::new((workers * 4).max(64)),
+            // a completion can wait behind it (1M tasks / 256 = 4k tasks per hold).
+            registry: Registry::new((workers * 4).max(256)),
             driver,
             shared_driver,
             blocking,
@@ -315,7 +315,10 @@ impl Shared {
 
     fn profile(&self) -> Profile {
         let now = crate::park::now();
-        let mut tasks = Vec::new();
+        // Sized once (with room for tasks spawned meanwhile): growing a buffer of a million
+        // snapshots by doubling would copy it over and over.
+        let expected = self.registry.len();
+        let mut tasks = Vec::with_capacity(expected + expected / 16);
         let (spawned, completed) = self
             .registry
             .for_each(|task| tasks.push(task.snapshot(now)));

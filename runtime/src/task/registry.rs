@@ -91,6 +91,14 @@ impl<S: Schedule> Registry<S> {
         tasks
     }
 
+    /// About how many tasks are alive (each shard's count, read one lock at a time).
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| lock(shard).tasks.len())
+            .sum()
+    }
+
     /// Visits every live task, one shard lock at a time. Returns the (spawned, completed)
     /// totals, read shard by shard with the tasks.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&Task<S>)) -> (u64, u64) {

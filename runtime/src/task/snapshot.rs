@@ -3,7 +3,6 @@
 use super::{Schedule, Task};
 use crate::park;
 use crate::profile::{Park, ParkCase, TaskSnapshot, TaskState};
-use std::time::Duration;
 
 impl<S: Schedule> Task<S> {
     /// A copy of what the header says now. `now` is the park clock at the snapshot's start.
@@ -34,7 +33,7 @@ impl<S: Schedule> Task<S> {
             TaskState::Parked => park.map(|raw: park::RawPark| Park {
                 reason: raw.reason,
                 site: raw.site.unwrap_or(meta.spawn_site),
-                duration: Duration::from_nanos(now.saturating_sub(raw.since)),
+                duration_ns: now.saturating_sub(raw.since),
                 cases: {
                     // `select!` polls from a random start: list cases in source order.
                     let mut cases: Vec<ParkCase> = raw
@@ -43,7 +42,7 @@ impl<S: Schedule> Task<S> {
                         .map(|&(reason, site)| ParkCase { reason, site })
                         .collect();
                     cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
-                    cases
+                    cases.into_boxed_slice()
                 },
             }),
             _ => None,

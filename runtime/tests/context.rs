@@ -1,23 +1,11 @@
 //! `runtime::context`: Go's context semantics, and how a task waiting on one shows in a profile.
 
+mod support;
+use support::wait_for;
+
 use runtime::context::{Context, ContextError};
 use runtime::{ParkReason, Profile, TaskId, TaskState};
 use std::time::{Duration, Instant};
-
-/// Polls the profile until `done` holds (at most 10 s, so a bug fails instead of hanging).
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!(
-        "condition not reached; last profile:\n{}",
-        runtime::profile()
-    );
-}
 
 fn parked_on_context(profile: &Profile, id: TaskId) -> bool {
     profile.task(id).is_some_and(|t| {

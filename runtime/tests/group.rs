@@ -1,26 +1,14 @@
 //! `runtime::task::Group`: Go's errgroup — first error, derived context, limits, panics, drop.
 
+mod support;
+use support::wait_for;
+
 use runtime::context::{Context, ContextError};
 use runtime::task::Group;
 use runtime::{ParkReason, Profile, TaskId, TaskState};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Polls the profile until `done` holds (at most 10 s, so a bug fails instead of hanging).
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!(
-        "condition not reached; last profile:\n{}",
-        runtime::profile()
-    );
-}
 
 fn parked_for(profile: &Profile, id: TaskId, reason: ParkReason) -> bool {
     profile.task(id).is_some_and(|t| {

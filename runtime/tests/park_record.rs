@@ -1,32 +1,14 @@
 //! The park record as a user reads it from `runtime::profile()`: reason, exact site, duration.
 
-use runtime::{ParkReason, Profile, TaskId, TaskState};
+mod support;
+use support::{parked, wait_for};
+
+use runtime::ParkReason;
 use std::future::{poll_fn, Future};
 use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
-
-/// Polls the profile until `done` holds (at most 10 s, so a bug fails instead of hanging).
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!(
-        "condition not reached; last profile:\n{}",
-        runtime::profile()
-    );
-}
-
-fn parked(profile: &Profile, id: TaskId) -> bool {
-    profile
-        .task(id)
-        .is_some_and(|t| t.state() == TaskState::Parked && t.park().is_some())
-}
 
 fn site(file: &str, line: u32, column: u32) -> (String, u32, u32) {
     (file.to_string(), line, column)

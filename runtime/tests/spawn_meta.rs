@@ -1,21 +1,10 @@
 //! What a snapshot says about who a task is: spawn site, future type, name, parent, polls.
 
-use runtime::{Profile, TaskState};
-use std::time::Duration;
+mod support;
+use support::wait_for;
 
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!(
-        "condition not reached; last profile:\n{}",
-        runtime::profile()
-    );
-}
+use runtime::TaskState;
+use std::time::Duration;
 
 /// The 1-based line of this file holding `marker`, and the column of the `spawn` method
 /// name on it (where `#[track_caller]` places a method call).

@@ -1,29 +1,17 @@
 //! Dropping a parked `runtime::sync` future loses nothing: permits, locks and `notify_one`s
 //! it had been handed go to the next waiter, and its waker does not stay registered.
 
+mod support;
+use support::wait_for;
+
 use runtime::sync::{Mutex, Notify, RwLock, Semaphore, WaitGroup};
-use runtime::{JoinHandle, Profile, TaskId, TaskState};
+use runtime::{JoinHandle, TaskId, TaskState};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
-
-/// Polls the profile until `done` holds (at most ~10 s, so a bug fails instead of hanging).
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!(
-        "condition not reached; last profile:\n{}",
-        runtime::profile()
-    );
-}
 
 async fn wait_parked(id: TaskId) {
     wait_for(|p| {

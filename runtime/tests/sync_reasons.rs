@@ -1,31 +1,12 @@
 //! Every `runtime::sync` wait shows its reason and the exact call site of the waiting future
 //! in `runtime::profile()`, and the task leaves the profile once released.
 
+mod support;
+use support::{parked, wait_for};
+
 use runtime::sync::{Mutex, Notify, RwLock, Semaphore, WaitGroup};
-use runtime::{JoinHandle, Profile, TaskId, TaskState};
+use runtime::JoinHandle;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Polls the profile until `done` holds (at most ~10 s, so a bug fails instead of hanging).
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!(
-        "condition not reached; last profile:\n{}",
-        runtime::profile()
-    );
-}
-
-fn parked(profile: &Profile, id: TaskId) -> bool {
-    profile
-        .task(id)
-        .is_some_and(|t| t.state() == TaskState::Parked && t.park().is_some())
-}
 
 /// The 1-based column of `method` on line `line` of this file: where `#[track_caller]`
 /// places a method call (at the method name, just after the dot).

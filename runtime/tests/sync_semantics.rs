@@ -1,35 +1,17 @@
 //! What a user relies on from `runtime::sync`: mutual exclusion, FIFO hand-off, semaphore
 //! fairness, close, reader/writer sharing, Notify's permit rules and WaitGroup's counter.
 
+mod support;
+use support::{parked, wait_for};
+
 use runtime::sync::{AcquireError, Mutex, Notify, RwLock, Semaphore, TryAcquireError, WaitGroup};
-use runtime::{Profile, TaskId, TaskState};
+use runtime::TaskId;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-
-/// Polls the profile until `done` holds (at most ~10 s, so a bug fails instead of hanging).
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!(
-        "condition not reached; last profile:\n{}",
-        runtime::profile()
-    );
-}
-
-fn parked(profile: &Profile, id: TaskId) -> bool {
-    profile
-        .task(id)
-        .is_some_and(|t| t.state() == TaskState::Parked && t.park().is_some())
-}
 
 async fn wait_parked(id: TaskId) {
     wait_for(|p| parked(p, id)).await;

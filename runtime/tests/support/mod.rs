@@ -1,0 +1,29 @@
+//! Helpers shared by the runtime's integration tests (`mod support;` in each).
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use runtime::{Profile, TaskId, TaskState};
+use std::time::Duration;
+
+/// Polls the profile until `done` holds: at most ~10 s, so a bug fails instead of hanging,
+/// and without any assumption about how fast the machine is.
+pub async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
+    for _ in 0..5_000 {
+        let profile = runtime::profile();
+        if done(&profile) {
+            return profile;
+        }
+        runtime::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!(
+        "condition not reached; last profile:\n{}",
+        runtime::profile()
+    );
+}
+
+/// True if task `id` is parked with a recorded park.
+pub fn parked(profile: &Profile, id: TaskId) -> bool {
+    profile
+        .task(id)
+        .is_some_and(|t| t.state() == TaskState::Parked && t.park().is_some())
+}

@@ -5,6 +5,8 @@
 //! BENCHMARKS.md.
 
 pub mod oneshot;
+pub mod rt;
+pub mod workloads;
 
 /// Worker threads for both runtimes: `PARKADE_BENCH_WORKERS`, default 2 (this machine's
 /// cores; tokio's own benches use 4).

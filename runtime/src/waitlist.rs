@@ -11,22 +11,26 @@ use slab::Slab;
 /// A position in a [`WaitList`], held by the waiting future.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct WaitKey {
-    index: usize,
-    generation: u64,
+    index: u32,
+    generation: u32,
 }
 
 pub(crate) struct WaitList<T> {
     entries: Slab<Entry<T>>,
-    head: Option<usize>,
-    tail: Option<usize>,
-    next_generation: u64,
+    head: Link,
+    tail: Link,
+    next_generation: u32,
 }
+
+/// A slab key, or `NONE`. `u32` keeps an entry small: a parked task pays for one.
+type Link = u32;
+const NONE: Link = u32::MAX;
 
 struct Entry<T> {
     value: T,
-    generation: u64,
-    prev: Option<usize>,
-    next: Option<usize>,
+    generation: u32,
+    prev: Link,
+    next: Link,
 }
 
 impl<T> Default for WaitList<T> {
@@ -39,14 +43,14 @@ impl<T> WaitList<T> {
     pub(crate) const fn new() -> WaitList<T> {
         WaitList {
             entries: Slab::new(),
-            head: None,
-            tail: None,
+            head: NONE,
+            tail: NONE,
             next_generation: 0,
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.head.is_none()
+        self.head == NONE
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -56,18 +60,22 @@ impl<T> WaitList<T> {
     /// Appends a waiter at the back.
     pub(crate) fn push_back(&mut self, value: T) -> WaitKey {
         let generation = self.next_generation;
-        self.next_generation += 1;
+        self.next_generation = self.next_generation.wrapping_add(1);
+        if self.entries.capacity() == 0 {
+            // Most queues only ever hold one waiter: don't start at the default four.
+            self.entries.reserve_exact(1);
+        }
         let key = self.entries.insert(Entry {
             value,
             generation,
             prev: self.tail,
-            next: None,
-        });
+            next: NONE,
+        }) as Link;
         match self.tail {
-            Some(tail) => self.entries[tail].next = Some(key),
-            None => self.head = Some(key),
+            NONE => self.head = key,
+            tail => self.entries[tail as usize].next = key,
         }
-        self.tail = Some(key);
+        self.tail = key;
         WaitKey {
             index: key,
             generation,
@@ -75,19 +83,23 @@ impl<T> WaitList<T> {
     }
 
     pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
-        let key = self.head?;
-        Some(&mut self.entries[key].value)
+        match self.head {
+            NONE => None,
+            key => Some(&mut self.entries[key as usize].value),
+        }
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<T> {
-        let key = self.head?;
-        Some(self.unlink(key))
+        match self.head {
+            NONE => None,
+            key => Some(self.unlink(key)),
+        }
     }
 
     /// The waiter at `key`, if it is still queued.
     pub(crate) fn get_mut(&mut self, key: WaitKey) -> Option<&mut T> {
         self.entries
-            .get_mut(key.index)
+            .get_mut(key.index as usize)
             .filter(|entry| entry.generation == key.generation)
             .map(|entry| &mut entry.value)
     }
@@ -96,7 +108,7 @@ impl<T> WaitList<T> {
     pub(crate) fn remove(&mut self, key: WaitKey) -> Option<T> {
         let live = self
             .entries
-            .get(key.index)
+            .get(key.index as usize)
             .is_some_and(|entry| entry.generation == key.generation);
         live.then(|| self.unlink(key.index))
     }
@@ -112,15 +124,15 @@ impl<T> WaitList<T> {
         std::iter::from_fn(move || self.pop_front())
     }
 
-    fn unlink(&mut self, key: usize) -> T {
-        let entry = self.entries.remove(key);
+    fn unlink(&mut self, key: Link) -> T {
+        let entry = self.entries.remove(key as usize);
         match entry.prev {
-            Some(prev) => self.entries[prev].next = entry.next,
-            None => self.head = entry.next,
+            NONE => self.head = entry.next,
+            prev => self.entries[prev as usize].next = entry.next,
         }
         match entry.next {
-            Some(next) => self.entries[next].prev = entry.prev,
-            None => self.tail = entry.prev,
+            NONE => self.tail = entry.prev,
+            next => self.entries[next as usize].prev = entry.prev,
         }
         entry.value
     }
@@ -147,7 +159,7 @@ mod tests {
         assert_eq!(list.get_mut(b), None, "stale key, slot reused");
         assert_eq!(list.get_mut(d), Some(&mut 'd'));
         assert_eq!(list.drain().collect::<Vec<_>>(), vec!['d']);
-        assert!(list.head.is_none() && list.tail.is_none());
+        assert!(list.head == NONE && list.tail == NONE);
     }
 
     #[test]

@@ -116,7 +116,6 @@ impl BlockingPool {
             id: TaskId::next(),
             name,
             spawn_site: site,
-            future_type: std::any::type_name::<F>(),
         };
         let schedule = BlockingSchedule {
             inner: self.inner.clone(),

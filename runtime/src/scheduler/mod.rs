@@ -136,7 +136,6 @@ impl Handle {
             id: TaskId::next(),
             name,
             spawn_site: site,
-            future_type: std::any::type_name::<F>(),
         };
         let (task, notified, join) =
             task::new_task(future, self.clone(), meta, ParkReason::JoinWait);

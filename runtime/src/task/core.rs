@@ -29,7 +29,6 @@ pub(crate) struct Meta {
     pub(crate) id: TaskId,
     pub(crate) name: Option<Arc<str>>,
     pub(crate) spawn_site: &'static Location<'static>,
-    pub(crate) future_type: &'static str,
 }
 
 /// The future while it runs, then its output until the `JoinHandle` takes it.

@@ -61,7 +61,6 @@ impl TestScheduler {
             id: TaskId::next(),
             name: None,
             spawn_site: Location::caller(),
-            future_type: "loom",
         };
         let (task, notified, join) = new_task(future, self.clone(), meta, ParkReason::JoinWait);
         *lock(&self.0.owned) = Some(task);

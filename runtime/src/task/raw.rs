@@ -21,6 +21,9 @@ pub(crate) struct Vtable {
     pub(super) drop_join_handle: unsafe fn(NonNull<Header>),
     /// Runtime shutdown: cancel the future if idle; consumes one reference.
     pub(super) shutdown: unsafe fn(NonNull<Header>),
+    /// The spawned future's type name, for snapshots: kept here, per type, rather than in
+    /// every task.
+    pub(super) future_type: fn() -> &'static str,
 }
 
 pub(super) fn vtable<F: Future, S: Schedule>() -> &'static Vtable {
@@ -31,6 +34,7 @@ pub(super) fn vtable<F: Future, S: Schedule>() -> &'static Vtable {
         try_read_output: harness::try_read_output::<F, S>,
         drop_join_handle: harness::drop_join_handle::<F, S>,
         shutdown: harness::shutdown::<F, S>,
+        future_type: std::any::type_name::<F>,
     }
 }
 

@@ -58,7 +58,7 @@ impl<S: Schedule> Task<S> {
             state,
             park,
             spawn_site: meta.spawn_site,
-            future_type: meta.future_type,
+            future_type: (header.vtable.future_type)(),
             parent: record.parent().and_then(super::TaskId::from_u64),
             polls: record.polls(),
             wakers: raw_state.ref_count().saturating_sub(not_wakers),

@@ -32,6 +32,7 @@ SYNC_WORKLOADS = [
     "oneshot_request_reply",
     "mutex_contention",
     "semaphore_contention",
+    "timers_10k_sleep_1ms",
 ]
 WORKLOADS = RT_WORKLOADS + SYNC_WORKLOADS
 

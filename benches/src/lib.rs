@@ -16,3 +16,28 @@ pub fn workers() -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2)
 }
+
+/// Criterion groups for the named workloads: one group per workload with a `parkade` and a
+/// `tokio` function, each on one runtime built for the bench (criterion's own warm-up and
+/// sampling; `compare` is the tool that rebuilds runtimes between rounds).
+pub fn criterion_groups(c: &mut criterion::Criterion, names: &[&str]) {
+    let parkade = workloads::all::<rt::Parkade>();
+    let tokio = workloads::all::<rt::Tokio>();
+    for &name in names {
+        let p = parkade
+            .iter()
+            .find(|w| w.name == name)
+            .unwrap_or_else(|| panic!("no workload named {name}"));
+        let t = tokio.iter().find(|w| w.name == name).expect("same names");
+        let mut group = c.benchmark_group(name);
+        group.bench_function("parkade", |b| {
+            let rt = <rt::Parkade as rt::Rt>::build(workers());
+            b.iter_custom(|iters| (p.run)(&rt, iters as u32));
+        });
+        group.bench_function("tokio", |b| {
+            let rt = <rt::Tokio as rt::Rt>::build(workers());
+            b.iter_custom(|iters| (t.run)(&rt, iters as u32));
+        });
+        group.finish();
+    }
+}

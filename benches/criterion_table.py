@@ -3,8 +3,6 @@
 
   python3 benches/criterion_table.py [BASELINE]              Parkade vs tokio, per workload
   python3 benches/criterion_table.py --overhead ON OFF       Parkade, recording on vs off
-  python3 benches/criterion_table.py --overhead-rounds N     on1/off1 … onN/offN, ratio per
-                                                             round and their geometric mean
 
 Reads target/criterion/<workload>/<runtime>/<baseline>/estimates.json (median, in ns).
 """
@@ -69,27 +67,8 @@ def table(rows, left, right):
         print(f"\ngeomean: {geomean:.2f}")
 
 
-def overhead_rounds(rounds):
-    print("| workload | " + " | ".join(f"on/off round {r}" for r in range(1, rounds + 1)) + " | geomean |")
-    print("|---|" + "---:|" * (rounds + 1))
-    for workload in WORKLOADS:
-        if median_ns(workload, "parkade", "on1") is None:
-            continue
-        ratios = []
-        for r in range(1, rounds + 1):
-            on = median_ns(workload, "parkade", f"on{r}")
-            off = median_ns(workload, "parkade", f"off{r}")
-            ratios.append(None if on is None or off is None else on / off)
-        known = [x for x in ratios if x is not None]
-        mean = math.exp(sum(math.log(x) for x in known) / len(known)) if known else None
-        cells = ["—" if x is None else f"{x:.3f}" for x in ratios]
-        print(f"| {workload} | " + " | ".join(cells) + f" | {'—' if mean is None else f'{mean:.3f}'} |")
-
-
 def main(argv):
-    if len(argv) >= 2 and argv[0] == "--overhead-rounds":
-        overhead_rounds(int(argv[1]))
-    elif len(argv) >= 1 and argv[0] == "--overhead":
+    if len(argv) >= 1 and argv[0] == "--overhead":
         on, off = argv[1], argv[2]
         rows = [(w, median_ns(w, "parkade", on), median_ns(w, "parkade", off)) for w in WORKLOADS]
         rows = [r for r in rows if r[1] is not None or r[2] is not None]

@@ -1,19 +1,40 @@
 #!/usr/bin/env bash
-# Cost of park recording: Parkade's rt_multi_threaded workloads built with the `profiling`
-# feature (default) and without it (recording compiled out), alternating builds A B A B so
-# that drift on a shared machine hits both, then per-workload on/off ratios.
+# Cost of park recording in wall time: the `compare` workloads' Parkade times with the
+# `profiling` feature on (default build) and off (--no-default-features: recording compiled
+# out), builds alternating A B A B so that drift on a shared machine hits both; prints
+# per-workload on/off ratios of the medians. (Instruction counts, which this machine can
+# resolve far better: benches/overhead_callgrind.sh.)
 #
-#   bash benches/overhead.sh [ROUNDS] [FILTER]   (default 2 rounds, every Parkade workload;
-#                                                FILTER is a criterion regex, e.g. 'yield|chained')
+#   bash benches/overhead.sh [ROUNDS] [FILTER]   (default 2 rounds of `compare --quick`,
+#                                                every workload; FILTER: a workload substring)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
-filter=${2:-parkade}
-args=(--warm-up-time 1 --measurement-time 3)
+filter=()
+[ -n "${2:-}" ] && filter=(--filter "$2")
+cargo build -q --release -p benches --bin compare --target-dir target/overhead-on
+cargo build -q --release -p benches --bin compare --no-default-features --target-dir target/overhead-off
+out=$(mktemp -d)
 for round in $(seq 1 "$rounds"); do
-  cargo bench -q -p benches --bench rt_multi_threaded --bench sync -- "$filter" "${args[@]}" \
-    --save-baseline "on$round" >/dev/null
-  cargo bench -q -p benches --bench rt_multi_threaded --bench sync --no-default-features -- "$filter" "${args[@]}" \
-    --save-baseline "off$round" >/dev/null
+  target/overhead-on/release/compare --quick "${filter[@]}" --json "$out/on$round.json" >/dev/null
+  target/overhead-off/release/compare --quick "${filter[@]}" --json "$out/off$round.json" >/dev/null
 done
-python3 benches/criterion_table.py --overhead-rounds "$rounds"
+python3 - "$out" "$rounds" <<'PY'
+import json, math, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+def load(kind):
+    times = {}
+    for r in range(1, rounds + 1):
+        for row in json.load(open(f"{out}/{kind}{r}.json")):
+            times.setdefault(row["workload"], []).append(row["parkade_ns"])
+    return times
+on, off = load("on"), load("off")
+print("| workload | recording on | recording off | on/off |")
+print("|---|---:|---:|---:|")
+ratios = []
+for workload in on:
+    a, b = statistics.median(on[workload]), statistics.median(off[workload])
+    ratios.append(a / b)
+    print(f"| {workload} | {a / 1e3:.1f} µs | {b / 1e3:.1f} µs | {a / b:.3f} |")
+print(f"\ngeomean on/off: {math.exp(sum(map(math.log, ratios)) / len(ratios)):.3f}")
+PY

@@ -9,10 +9,11 @@
 use super::table::ParkTable;
 use super::{clock, ParkReason};
 use crate::loom::atomic::{AtomicPtr, AtomicUsize};
-use crate::loom::atomic::{AtomicU64, Ordering::*};
+use crate::loom::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::ptr;
+use std::sync::Arc;
 
 const PARKED: u64 = 1 << 63;
 const CODE_SHIFT: u32 = 48;
@@ -25,12 +26,18 @@ pub(crate) struct Record {
     word: AtomicU64,
     /// Coarse-clock nanoseconds at the last park.
     since: AtomicU64,
-    /// Number of polls so far.
-    polls: AtomicU64,
     /// The id of the task that spawned this one (0: none).
     parent: u64,
-    /// The cases of the last `select` park; allocated on the first one, kept until the task
-    /// is freed (a snapshot may be reading it).
+    /// What few tasks have: a name, a `select`'s cases. Allocated at spawn for a named task,
+    /// or by the polling thread at its first `select` park; freed with the task. One pointer
+    /// instead of three words keeps a task cell small enough for the allocator's fast size
+    /// classes (see BENCHMARKS.md, "Recording cost").
+    cold: AtomicPtr<Cold>,
+}
+
+struct Cold {
+    name: Option<Arc<str>>,
+    /// The cases of the last `select` park.
     cases: AtomicPtr<CaseBuf>,
 }
 
@@ -53,22 +60,36 @@ pub(crate) struct RawPark {
 }
 
 impl Record {
-    pub(crate) fn new() -> Record {
+    pub(crate) fn new(name: Option<Arc<str>>) -> Record {
+        let cold = match name {
+            None => ptr::null_mut(),
+            Some(name) => Box::into_raw(Box::new(Cold {
+                name: Some(name),
+                cases: AtomicPtr::new(ptr::null_mut()),
+            })),
+        };
         Record {
             word: AtomicU64::new(0),
             since: AtomicU64::new(0),
-            polls: AtomicU64::new(0),
             parent: current_task_id(),
-            cases: AtomicPtr::new(ptr::null_mut()),
+            cold: AtomicPtr::new(cold),
         }
+    }
+
+    fn cold(&self) -> Option<&Cold> {
+        let cold = self.cold.load(Acquire);
+        // SAFETY: a non-null `cold` came from `Box::into_raw` and is freed only when the
+        // record is dropped (the task is freed); readers hold the task alive.
+        (!cold.is_null()).then(|| unsafe { &*cold })
+    }
+
+    /// The task's name, if it was given one.
+    pub(crate) fn name(&self) -> Option<Arc<str>> {
+        self.cold().and_then(|cold| cold.name.clone())
     }
 
     pub(crate) fn parent(&self) -> Option<u64> {
         (self.parent != 0).then_some(self.parent)
-    }
-
-    pub(crate) fn polls(&self) -> u64 {
-        self.polls.load(Relaxed)
     }
 
     /// The last park, read consistently against a concurrent park by the polling thread.
@@ -94,7 +115,8 @@ impl Record {
     }
 
     fn read_cases(&self, out: &mut Vec<(ParkReason, &'static Location<'static>)>) {
-        let buf = self.cases.load(Acquire);
+        let Some(cold) = self.cold() else { return };
+        let buf = cold.cases.load(Acquire);
         if buf.is_null() {
             return;
         }
@@ -111,7 +133,19 @@ impl Record {
 
     /// Stores a `select`'s cases. Only the polling thread calls this.
     fn write_cases(&self, words: &[u64]) {
-        let mut buf = self.cases.load(Relaxed);
+        let cold = match self.cold() {
+            Some(cold) => cold,
+            None => {
+                let cold = Box::into_raw(Box::new(Cold {
+                    name: None,
+                    cases: AtomicPtr::new(ptr::null_mut()),
+                }));
+                self.cold.store(cold, Release);
+                // SAFETY: just allocated; freed only with the record.
+                unsafe { &*cold }
+            }
+        };
+        let mut buf = cold.cases.load(Relaxed);
         // SAFETY: as in `read_cases`; only this (polling) thread replaces the pointer.
         let too_small = buf.is_null() || unsafe { &*buf }.words.len() < words.len();
         if too_small {
@@ -120,7 +154,7 @@ impl Record {
                 words: (0..words.len().max(4)).map(|_| AtomicU64::new(0)).collect(),
                 older: buf,
             }));
-            self.cases.store(grown, Release);
+            cold.cases.store(grown, Release);
             buf = grown;
         }
         // SAFETY: non-null and alive (see `read_cases`).
@@ -135,7 +169,13 @@ impl Record {
 
 impl Drop for Record {
     fn drop(&mut self) {
-        let mut buf = *self.cases.get_mut();
+        let cold = *self.cold.get_mut();
+        if cold.is_null() {
+            return;
+        }
+        // SAFETY: `cold` came from `Box::into_raw` and is owned by this record alone.
+        let mut cold = unsafe { Box::from_raw(cold) };
+        let mut buf = *cold.cases.get_mut();
         while !buf.is_null() {
             // SAFETY: every buffer in the chain came from `Box::into_raw` in `write_cases`
             // and is owned by this record alone; the task is being freed.
@@ -352,9 +392,9 @@ pub(crate) struct PollScope<'a> {
 
 impl<'a> PollScope<'a> {
     #[inline]
-    pub(crate) fn enter(record: &'a Record, task_id: u64) -> PollScope<'a> {
+    pub(crate) fn enter(record: &'a Record, polls: &AtomicU32, task_id: u64) -> PollScope<'a> {
         let word = record.word.load(Relaxed);
-        record.polls.store(record.polls.load(Relaxed) + 1, Relaxed);
+        polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
         let now = with_current(|current| {
             let now = match current.now.get() {
                 0 => clock::now(),

@@ -3,9 +3,14 @@
 
 use super::table::ParkTable;
 use super::ParkReason;
+use crate::loom::atomic::AtomicU32;
 use std::panic::Location;
+use std::sync::Arc;
 
-pub(crate) struct Record;
+/// Without recording, a record keeps only the task's name.
+pub(crate) struct Record {
+    name: Option<Box<Arc<str>>>,
+}
 
 #[derive(Clone, Debug)]
 pub(crate) struct RawPark {
@@ -16,14 +21,16 @@ pub(crate) struct RawPark {
 }
 
 impl Record {
-    pub(crate) fn new() -> Record {
-        Record
+    pub(crate) fn new(name: Option<Arc<str>>) -> Record {
+        Record {
+            name: name.map(Box::new),
+        }
+    }
+    pub(crate) fn name(&self) -> Option<Arc<str>> {
+        self.name.as_deref().cloned()
     }
     pub(crate) fn parent(&self) -> Option<u64> {
         None
-    }
-    pub(crate) fn polls(&self) -> u64 {
-        0
     }
     pub(crate) fn read(&self) -> Option<RawPark> {
         None
@@ -47,7 +54,7 @@ pub(crate) struct PollScope;
 
 impl PollScope {
     #[inline(always)]
-    pub(crate) fn enter(_record: &Record, _task_id: u64) -> PollScope {
+    pub(crate) fn enter(_record: &Record, _polls: &AtomicU32, _task_id: u64) -> PollScope {
         PollScope
     }
     #[inline(always)]

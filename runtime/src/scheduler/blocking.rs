@@ -114,14 +114,18 @@ impl BlockingPool {
     {
         let meta = Meta {
             id: TaskId::next(),
-            name,
             spawn_site: site,
         };
         let schedule = BlockingSchedule {
             inner: self.inner.clone(),
         };
-        let (task, notified, join) =
-            task::new_task(BlockingTask(Some(f)), schedule, meta, ParkReason::Blocking);
+        let (task, notified, join) = task::new_task(
+            BlockingTask(Some(f)),
+            schedule,
+            meta,
+            name,
+            ParkReason::Blocking,
+        );
         // Not registered anywhere: only the `Notified` and the join handle keep it.
         drop(task);
         self.push(notified, Some(handle));

@@ -134,11 +134,10 @@ impl Handle {
     {
         let meta = Meta {
             id: TaskId::next(),
-            name,
             spawn_site: site,
         };
         let (task, notified, join) =
-            task::new_task(future, self.clone(), meta, ParkReason::JoinWait);
+            task::new_task(future, self.clone(), meta, name, ParkReason::JoinWait);
         if let Some(notified) = self.shared.registry.bind(task, notified) {
             self.shared.schedule(notified, false);
         }

@@ -4,6 +4,7 @@
 use super::raw::Vtable;
 use super::state::State;
 use super::{JoinError, TaskId};
+use crate::loom::atomic::AtomicU32;
 use crate::loom::UnsafeCell;
 use crate::park;
 use std::future::Future;
@@ -21,13 +22,15 @@ pub(crate) struct Header {
     /// Set at spawn, never written again.
     pub(super) meta: Meta,
     /// This task's slot in its registry shard. Read and written only under that shard's lock.
-    pub(super) registry_key: UnsafeCell<usize>,
+    pub(super) registry_key: UnsafeCell<u32>,
+    /// Polls so far (counted with the `profiling` feature), written by the polling thread.
+    /// Beside the key so the two share a word.
+    pub(super) polls: AtomicU32,
 }
 
 /// What a snapshot shows about a task that never changes after spawn.
 pub(crate) struct Meta {
     pub(crate) id: TaskId,
-    pub(crate) name: Option<Arc<str>>,
     pub(crate) spawn_site: &'static Location<'static>,
 }
 
@@ -60,14 +63,21 @@ pub(super) struct Cell<F: Future, S> {
 }
 
 impl<F: Future, S> Cell<F, S> {
-    pub(super) fn new(future: F, scheduler: S, meta: Meta, vtable: &'static Vtable) -> Box<Self> {
+    pub(super) fn new(
+        future: F,
+        scheduler: S,
+        meta: Meta,
+        name: Option<Arc<str>>,
+        vtable: &'static Vtable,
+    ) -> Box<Self> {
         Box::new(Cell {
             header: Header {
                 state: State::new(),
                 vtable,
-                record: park::Record::new(),
+                record: park::Record::new(name),
                 meta,
-                registry_key: UnsafeCell::new(usize::MAX),
+                registry_key: UnsafeCell::new(u32::MAX),
+                polls: AtomicU32::new(0),
             },
             core: Core {
                 scheduler,

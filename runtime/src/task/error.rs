@@ -11,8 +11,9 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    /// `Mutex` only to make the payload `Sync`; it is locked once, by `into_panic`.
-    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+    /// `Mutex` only to make the payload `Sync`; it is locked once, by `into_panic`. Boxed so
+    /// that a `JoinError` (stored in every task's cell) is two words.
+    Panic(Box<Mutex<Box<dyn Any + Send + 'static>>>),
 }
 
 impl JoinError {
@@ -26,7 +27,7 @@ impl JoinError {
     pub(crate) fn panic(id: TaskId, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             id,
-            repr: Repr::Panic(Mutex::new(payload)),
+            repr: Repr::Panic(Box::new(Mutex::new(payload))),
         }
     }
 

@@ -59,10 +59,10 @@ impl TestScheduler {
     {
         let meta = Meta {
             id: TaskId::next(),
-            name: None,
             spawn_site: Location::caller(),
         };
-        let (task, notified, join) = new_task(future, self.clone(), meta, ParkReason::JoinWait);
+        let (task, notified, join) =
+            new_task(future, self.clone(), meta, None, ParkReason::JoinWait);
         *lock(&self.0.owned) = Some(task);
         (notified, join)
     }

@@ -90,6 +90,7 @@ pub(crate) fn new_task<F, S>(
     future: F,
     scheduler: S,
     meta: Meta,
+    name: Option<std::sync::Arc<str>>,
     join_reason: ParkReason,
 ) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
@@ -97,7 +98,7 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler, meta);
+    let raw = RawTask::new(future, scheduler, meta, name);
     let task = Task::from_raw(raw);
     let notified = Notified(Task::from_raw(raw));
     let join = JoinHandle::new(raw, join_reason);
@@ -122,10 +123,11 @@ impl<S: 'static> Task<S> {
 
     fn registry_key(&self) -> usize {
         // SAFETY: called only under the task's registry shard lock.
-        self.raw.header().registry_key.with(|key| unsafe { *key })
+        self.raw.header().registry_key.with(|key| unsafe { *key }) as usize
     }
 
     fn set_registry_key(&self, key: usize) {
+        let key = u32::try_from(key).expect("a registry shard holds under 2^32 tasks");
         // SAFETY: called only under the task's registry shard lock.
         self.raw
             .header()
@@ -168,5 +170,19 @@ impl<S: 'static> Notified<S> {
             "a held Notified means the task is already queued"
         );
         self.run();
+    }
+}
+
+#[cfg(test)]
+mod size {
+    /// The cell of a task with a tiny future must fit glibc's 128-byte chunk class (a
+    /// request of at most 120 bytes): past it, tasks freed on another worker than the one
+    /// that allocated them contend on the malloc arena lock, which doubled the time of
+    /// spawn-heavy workloads (BENCHMARKS.md, "Recording cost").
+    #[test]
+    fn a_small_task_cell_fits_the_fast_allocation_class() {
+        type Tiny = std::future::Ready<()>;
+        let size = std::mem::size_of::<super::core::Cell<Tiny, crate::Handle>>();
+        assert!(size <= 120, "a task cell is {size} bytes");
     }
 }

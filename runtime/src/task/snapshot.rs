@@ -1,6 +1,7 @@
 //! Reading a task's header for a profile.
 
 use super::{Schedule, Task};
+use crate::loom::atomic::Ordering::Relaxed;
 use crate::park;
 use crate::profile::{Park, ParkCase, TaskSnapshot, TaskState};
 
@@ -13,10 +14,10 @@ impl<S: Schedule> Task<S> {
         // A poll that starts between reading the state and the record would pair the state
         // with a newer park: retry while the poll count moves (a few times at most).
         let (state, park) = loop {
-            let polls = record.polls();
+            let polls = header.polls.load(Relaxed);
             let state = header.state.load();
             let park = record.read();
-            if record.polls() == polls {
+            if header.polls.load(Relaxed) == polls {
                 break (state, park);
             }
         };
@@ -54,13 +55,13 @@ impl<S: Schedule> Task<S> {
             + usize::from(raw_state.is_notified() || raw_state.is_running());
         TaskSnapshot {
             id: meta.id,
-            name: meta.name.clone(),
+            name: record.name(),
             state,
             park,
             spawn_site: meta.spawn_site,
             future_type: (header.vtable.future_type)(),
             parent: record.parent().and_then(super::TaskId::from_u64),
-            polls: record.polls(),
+            polls: u64::from(header.polls.load(Relaxed)),
             wakers: raw_state.ref_count().saturating_sub(not_wakers),
         }
     }

@@ -2,7 +2,6 @@
 """Prints criterion results as the tables of BENCHMARKS.md.
 
   python3 benches/criterion_table.py [BASELINE]              Parkade vs tokio, per workload
-  python3 benches/criterion_table.py --overhead ON OFF       Parkade, recording on vs off
 
 Reads target/criterion/<workload>/<runtime>/<baseline>/estimates.json (median, in ns).
 """
@@ -68,16 +67,10 @@ def table(rows, left, right):
 
 
 def main(argv):
-    if len(argv) >= 1 and argv[0] == "--overhead":
-        on, off = argv[1], argv[2]
-        rows = [(w, median_ns(w, "parkade", on), median_ns(w, "parkade", off)) for w in WORKLOADS]
-        rows = [r for r in rows if r[1] is not None or r[2] is not None]
-        table(rows, f"recording on ({on})", f"recording off ({off})")
-    else:
-        baseline = argv[0] if argv else "new"
-        rows = [(w, median_ns(w, "parkade", baseline), median_ns(w, "tokio", baseline)) for w in WORKLOADS]
-        rows = [r for r in rows if r[1] is not None or r[2] is not None]
-        table(rows, "Parkade", "tokio")
+    baseline = argv[0] if argv else "new"
+    rows = [(w, median_ns(w, "parkade", baseline), median_ns(w, "tokio", baseline)) for w in WORKLOADS]
+    rows = [r for r in rows if r[1] is not None or r[2] is not None]
+    table(rows, "Parkade", "tokio")
 
 
 if __name__ == "__main__":

@@ -1,21 +1,15 @@
 //! Regressions around the blocking pool: dropping the runtime from inside its own
 //! `spawn_blocking`, and foreign executors inside blocking closures.
 
+mod support;
+use support::within;
+
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::Duration;
-
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(secs))
-        .expect("hung: did not finish in time")
-}
 
 /// `finish_shutdown` now loops `while blocking.has_threads()`; when the runtime is dropped
 /// from inside one of its own blocking closures, that thread is counted and can never exit

@@ -1,7 +1,9 @@
 //! The cooperative budget throttles task polls only: not `block_on` nested in a blocking
 //! closure, and never a `timeout` whose wrapped future spends the budget.
 
-use std::sync::mpsc;
+mod support;
+use support::within;
+
 use std::time::Duration;
 
 fn rt(workers: usize) -> runtime::Runtime {
@@ -9,16 +11,6 @@ fn rt(workers: usize) -> runtime::Runtime {
         .worker_threads(workers)
         .build()
         .unwrap()
-}
-
-/// Runs `f` on a thread and fails (instead of hanging) if it does not finish in `secs`.
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(secs))
-        .expect("hung: did not finish in time")
 }
 
 /// `Handle::block_on` inside `spawn_blocking` is a standard pattern. The blocking closure runs

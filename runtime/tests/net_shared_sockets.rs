@@ -1,16 +1,10 @@
 //! Several tasks waiting on one socket through `&self` (UDP, a listener) are all woken.
 
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+mod support;
+use support::within;
 
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(secs))
-        .expect("hung: did not finish in time")
-}
+use std::sync::Arc;
+use std::time::Duration;
 
 #[test]
 fn two_tasks_receiving_on_one_udp_socket_both_get_datagrams() {

@@ -1,21 +1,15 @@
 //! Stress of the idle/searching/park protocol and of shutdown racing spawns and wakes: no lost
 //! wakeup, every `JoinHandle` resolves.
 
+mod support;
+use support::within;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(secs))
-        .expect("hung: did not finish in time")
-}
 
 /// A one-shot flag a plain thread sets and wakes.
 #[derive(Default)]

@@ -1,21 +1,15 @@
 //! Hammers the task state machine (abort / wake / join / drop / shutdown races) so that a
 //! reference-count or ownership error shows up as a crash, a double drop or a leak.
 
+mod support;
+use support::within;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(secs))
-        .expect("hung: did not finish in time")
-}
 
 struct DropCount(Arc<AtomicUsize>);
 impl Drop for DropCount {

@@ -27,3 +27,14 @@ pub fn parked(profile: &Profile, id: TaskId) -> bool {
         .task(id)
         .is_some_and(|t| t.state() == TaskState::Parked && t.park().is_some())
 }
+
+/// Runs `f` on a thread and fails (instead of hanging) if it does not finish in `secs`: for
+/// tests whose failure mode is a deadlock.
+pub fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .expect("hung: did not finish in time")
+}

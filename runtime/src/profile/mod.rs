@@ -23,17 +23,19 @@ pub struct Profile {
 }
 
 /// What one task was doing when the snapshot was taken.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TaskSnapshot {
     pub(crate) id: TaskId,
     pub(crate) name: Option<Arc<str>>,
     pub(crate) state: TaskState,
     pub(crate) park: Option<Park>,
     pub(crate) spawn_site: &'static Location<'static>,
-    pub(crate) future_type: &'static str,
+    /// The vtable's `type_name::<F>` (a pointer, not a 16-byte `&str`: a million snapshots
+    /// are a buffer of a million of these, and its page faults are much of a profile's time).
+    pub(crate) future_type: fn() -> &'static str,
     pub(crate) parent: Option<TaskId>,
-    pub(crate) polls: u64,
-    pub(crate) wakers: usize,
+    pub(crate) polls: u32,
+    pub(crate) wakers: u32,
 }
 
 /// Whether a task is on a CPU, waiting for one, or waiting for an event.
@@ -48,14 +50,17 @@ pub enum TaskState {
 }
 
 /// Why, where and for how long a task has been parked.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Park {
-    pub(crate) reason: ParkReason,
+    /// `ParkReason::code` (2 bytes, where a `ParkReason` with its label takes 24).
+    pub(crate) reason: u16,
     pub(crate) site: &'static Location<'static>,
     /// Nanoseconds (a `Duration` would take twice the room, times a million tasks).
     pub(crate) duration_ns: u64,
-    /// Empty unless the park is a `select`'s.
-    pub(crate) cases: Box<[ParkCase]>,
+    /// `None` unless the park is a `select`'s. Boxed twice to be one thin pointer: a boxed
+    /// slice would be two words in every snapshot for the few that are selects.
+    #[allow(clippy::box_collection)]
+    pub(crate) cases: Option<Box<Vec<ParkCase>>>,
 }
 
 /// One case of a parked `select!`.
@@ -176,7 +181,7 @@ impl TaskSnapshot {
 
     /// The spawned future's type name, e.g. `my_app::handler::{{closure}}`.
     pub fn future_type(&self) -> &'static str {
-        self.future_type
+        (self.future_type)()
     }
 
     /// The task that spawned this one, if it was spawned from a task.
@@ -186,7 +191,7 @@ impl TaskSnapshot {
 
     /// How many times the task has been polled.
     pub fn polls(&self) -> u64 {
-        self.polls
+        u64::from(self.polls)
     }
 
     /// How many wakers of this task exist: its references minus those that cannot wake it
@@ -194,14 +199,41 @@ impl TaskSnapshot {
     /// reference count, so it costs nothing to keep. A waker held by a channel, a lock, a
     /// timer or a socket counts; a parked task with none can never run again.
     pub fn wakers(&self) -> usize {
-        self.wakers
+        self.wakers as usize
+    }
+}
+
+impl std::fmt::Debug for TaskSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskSnapshot")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("state", &self.state)
+            .field("park", &self.park)
+            .field("spawn_site", &self.spawn_site)
+            .field("future_type", &self.future_type())
+            .field("parent", &self.parent)
+            .field("polls", &self.polls)
+            .field("wakers", &self.wakers)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Park {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Park")
+            .field("reason", &self.reason())
+            .field("site", &self.site)
+            .field("duration", &self.duration())
+            .field("cases", &self.cases())
+            .finish()
     }
 }
 
 impl Park {
     /// Why the task is parked.
     pub fn reason(&self) -> ParkReason {
-        self.reason
+        ParkReason::from_code(self.reason).unwrap_or(ParkReason::Unknown)
     }
 
     /// The user's call site of the future it waits on (for a foreign future, the last site
@@ -217,7 +249,7 @@ impl Park {
 
     /// For a `select` park, each case's reason and site.
     pub fn cases(&self) -> &[ParkCase] {
-        &self.cases
+        self.cases.as_deref().map_or(&[], Vec::as_slice)
     }
 }
 
@@ -227,4 +259,20 @@ fn _assert_send_sync() {
     check::<TaskSnapshot>();
     check::<Park>();
     check::<ParkSite>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `profile()` of a million tasks fills a buffer of a million snapshots; its size is much
+    /// of the snapshot's time (page faults), so it must not creep back up.
+    #[test]
+    fn a_task_snapshot_stays_small() {
+        assert!(
+            std::mem::size_of::<TaskSnapshot>() <= 96,
+            "{}",
+            std::mem::size_of::<TaskSnapshot>()
+        );
+    }
 }

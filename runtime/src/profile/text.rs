@@ -33,7 +33,7 @@ impl fmt::Display for Profile {
             let park = task.park();
             let key = GroupKey {
                 state: task.state,
-                reason: park.map(|p| p.reason),
+                reason: park.map(|p| p.reason()),
                 park_site: park.map(|p| SiteKey::new(p.site)),
                 spawn_site: SiteKey::new(task.spawn_site),
             };
@@ -63,7 +63,7 @@ fn write_group(f: &mut fmt::Formatter<'_>, tasks: &[&TaskSnapshot]) -> fmt::Resu
     writeln!(f)?;
     match task.park() {
         Some(park) => {
-            writeln!(f, "{} @ [{}] {}", tasks.len(), park.reason, park.site)?;
+            writeln!(f, "{} @ [{}] {}", tasks.len(), park.reason(), park.site)?;
             for case in park.cases() {
                 writeln!(f, "#\tcase        [{}] {}", case.reason, case.site)?;
             }
@@ -81,6 +81,7 @@ fn write_group(f: &mut fmt::Formatter<'_>, tasks: &[&TaskSnapshot]) -> fmt::Resu
     writeln!(
         f,
         "#\tspawned at  {}   {}",
-        task.spawn_site, task.future_type
+        task.spawn_site,
+        task.future_type()
     )
 }

@@ -80,6 +80,22 @@ impl RawTask {
         unsafe { self.ptr.as_ref() }
     }
 
+    /// Hints the CPU to fetch the header's first cache lines: a snapshot walks a million
+    /// headers scattered over the heap and is otherwise bound by their cache misses.
+    pub(super) fn prefetch_header(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let ptr = self.ptr.as_ptr().cast::<i8>();
+            // SAFETY: a prefetch is only a hint: it never faults, whatever the address, and
+            // SSE is part of x86_64's baseline.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(ptr);
+                _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(64));
+            }
+        }
+    }
+
     pub(super) fn poll(self) {
         // SAFETY: the vtable matches the cell it was built with.
         unsafe { (self.header().vtable.poll)(self.ptr) }

@@ -26,6 +26,10 @@ struct Shard<S: 'static> {
 /// the registry keeps at most ~512 KiB after a burst of tasks is gone.
 const SHRINK_ABOVE: usize = 128;
 
+/// How many tasks ahead `for_each` prefetches a header: enough to cover a miss (~100 ns)
+/// with the ~100 ns a snapshot spends per task.
+const PREFETCH_AHEAD: usize = 4;
+
 impl<S: Schedule> Registry<S> {
     pub(crate) fn new(min_shards: usize) -> Registry<S> {
         let count = min_shards.max(4).next_power_of_two();
@@ -106,7 +110,12 @@ impl<S: Schedule> Registry<S> {
         let (mut spawned, mut completed) = (0, 0);
         for shard in self.shards.iter() {
             let shard = lock(shard);
+            // Each header is a likely cache miss: ask for the one a few tasks ahead.
+            let mut ahead = shard.tasks.iter().skip(PREFETCH_AHEAD);
             for (_, task) in shard.tasks.iter() {
+                if let Some((_, next)) = ahead.next() {
+                    next.raw.prefetch_header();
+                }
                 f(task);
             }
             spawned += shard.spawned;

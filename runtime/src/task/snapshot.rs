@@ -32,10 +32,10 @@ impl<S: Schedule> Task<S> {
         };
         let park = match state {
             TaskState::Parked => park.map(|raw: park::RawPark| Park {
-                reason: raw.reason,
+                reason: raw.reason.code(),
                 site: raw.site.unwrap_or(meta.spawn_site),
                 duration_ns: now.saturating_sub(raw.since),
-                cases: {
+                cases: (!raw.cases.is_empty()).then(|| {
                     // `select!` polls from a random start: list cases in source order.
                     let mut cases: Vec<ParkCase> = raw
                         .cases
@@ -43,8 +43,8 @@ impl<S: Schedule> Task<S> {
                         .map(|&(reason, site)| ParkCase { reason, site })
                         .collect();
                     cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
-                    cases.into_boxed_slice()
-                },
+                    Box::new(cases)
+                }),
             }),
             _ => None,
         };
@@ -59,10 +59,11 @@ impl<S: Schedule> Task<S> {
             state,
             park,
             spawn_site: meta.spawn_site,
-            future_type: (header.vtable.future_type)(),
+            future_type: header.vtable.future_type,
             parent: record.parent().and_then(super::TaskId::from_u64),
-            polls: u64::from(header.polls.load(Relaxed)),
-            wakers: raw_state.ref_count().saturating_sub(not_wakers),
+            polls: header.polls.load(Relaxed),
+            wakers: u32::try_from(raw_state.ref_count().saturating_sub(not_wakers))
+                .unwrap_or(u32::MAX),
         }
     }
 }

@@ -391,7 +391,8 @@ pub(crate) struct PollScope<'a> {
 }
 
 impl<'a> PollScope<'a> {
-    #[inline]
+    /// Inlined into the task poll (a call here cost a tenth of the recording's instructions).
+    #[inline(always)]
     pub(crate) fn enter(record: &'a Record, polls: &AtomicU32, task_id: u64) -> PollScope<'a> {
         let word = record.word.load(Relaxed);
         polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
@@ -419,7 +420,7 @@ impl<'a> PollScope<'a> {
 
     /// The poll returned `Pending`: stamp the park, or record `unknown` at the last known site
     /// if no runtime future recorded one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pending(&self) {
         if !recorded_this_poll() {
             let word = self.record.word.load(Relaxed);
@@ -433,6 +434,7 @@ impl<'a> PollScope<'a> {
 }
 
 impl Drop for PollScope<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
         with_current(|current| {
             current.record.set(ptr::null());

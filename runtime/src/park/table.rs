@@ -13,7 +13,8 @@ const CAPACITY: usize = 1024;
 const MAX_PROBE: usize = 32;
 
 pub(crate) struct ParkTable {
-    slots: Box<[Slot]>,
+    /// A fixed-size array, so that indexing by a masked hash needs no bounds check.
+    slots: Box<[Slot; CAPACITY]>,
     /// Parks whose key found no free slot within `MAX_PROBE` (reported as one `unknown` row).
     overflow: Slot,
 }
@@ -28,16 +29,30 @@ struct Slot {
 
 impl ParkTable {
     pub(crate) fn new() -> ParkTable {
+        let slots: Box<[Slot]> = (0..CAPACITY).map(|_| Slot::default()).collect();
         ParkTable {
-            slots: (0..CAPACITY).map(|_| Slot::default()).collect(),
+            slots: slots.try_into().unwrap_or_else(|_| unreachable!()),
             overflow: Slot::default(),
         }
     }
 
-    /// Adds one park of `parked_ns` under `key`. Only the owning worker calls this.
-    #[inline]
+    /// Adds one park of `parked_ns` under `key`. Only the owning worker calls this. Inlined
+    /// into every task poll that resumes from a park, so only the first probe, which almost
+    /// always finds the key, is inline.
+    #[inline(always)]
     pub(crate) fn add(&self, key: u64, parked_ns: u64) {
-        let start = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize % CAPACITY;
+        let start = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
+        let slot = &self.slots[start % CAPACITY];
+        if slot.key.load(Relaxed) == key {
+            slot.bump(parked_ns);
+        } else {
+            self.add_probing(start, key, parked_ns);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn add_probing(&self, start: usize, key: u64, parked_ns: u64) {
         for probe in 0..MAX_PROBE {
             let slot = &self.slots[(start + probe) % CAPACITY];
             let slot_key = slot.key.load(Relaxed);

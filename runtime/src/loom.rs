@@ -13,6 +13,47 @@ pub(crate) use std::sync::{atomic, Arc, Condvar, Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub(crate) use self::cell::UnsafeCell;
 
+/// A lock-free MPMC FIFO queue: crossbeam's `SegQueue`, which loom cannot see into, so loom
+/// builds get a mutex-protected stand-in with the same API.
+#[cfg(not(loom))]
+pub(crate) use crossbeam_queue::SegQueue;
+
+#[cfg(loom)]
+pub(crate) use self::seg_queue::SegQueue;
+
+#[cfg(loom)]
+mod seg_queue {
+    use std::collections::VecDeque;
+
+    /// `crossbeam_queue::SegQueue`'s API over a loom mutex: every push and pop is a
+    /// synchronization point loom schedules around. Each operation is linearizable, as the
+    /// real queue's are, but stronger than it (a push here also releases to every later pop's
+    /// lock), so orderings the real queue needs from fences must be argued beside them.
+    pub(crate) struct SegQueue<T>(loom::sync::Mutex<VecDeque<T>>);
+
+    impl<T> SegQueue<T> {
+        pub(crate) fn new() -> SegQueue<T> {
+            SegQueue(loom::sync::Mutex::new(VecDeque::new()))
+        }
+
+        pub(crate) fn push(&self, value: T) {
+            super::lock(&self.0).push_back(value);
+        }
+
+        pub(crate) fn pop(&self) -> Option<T> {
+            super::lock(&self.0).pop_front()
+        }
+
+        pub(crate) fn len(&self) -> usize {
+            super::lock(&self.0).len()
+        }
+
+        pub(crate) fn is_empty(&self) -> bool {
+            super::lock(&self.0).is_empty()
+        }
+    }
+}
+
 #[cfg(not(loom))]
 mod cell {
     /// `core::cell::UnsafeCell` with loom's closure-based accessors, so that loom can track

@@ -1,5 +1,8 @@
 //! The MPMC channel behind `channel(cap)` and `unbounded()`: one mutex-protected state with a
 //! value buffer and FIFO wait lists of parked senders (each holding its value) and receivers.
+//! Unbounded channels keep their values in a lock-free queue instead ([`Unbounded`]), so that
+//! a send or a receive that finds a value takes no lock; they use the mutex only to park and
+//! wake receivers and to close.
 //!
 //! Values move only when a receiver takes them (from the buffer, or, unbuffered, straight from
 //! a parked sender) or when a sender puts one into buffer room. A parked receiver is only
@@ -7,6 +10,7 @@
 //! loses a value, and a notified receiver that is dropped passes the notification on.
 
 use super::error::{SendError, TryRecvError, TrySendError};
+use super::unbounded::{Pushed, Unbounded};
 use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
@@ -31,9 +35,13 @@ enum Capacity {
 struct Chan<T> {
     state: Mutex<State<T>>,
     capacity: Capacity,
+    /// `Capacity::Unbounded` only: the values (`state.buffer` stays empty) and a lock-free
+    /// copy of the state senders need.
+    unbounded: Unbounded<T>,
 }
 
 struct State<T> {
+    /// Bounded and unbuffered channels only.
     buffer: VecDeque<T>,
     senders: usize,
     receivers: usize,
@@ -94,6 +102,7 @@ fn new<T>(capacity: Capacity) -> (Sender<T>, Receiver<T>) {
             recv_waiters: WaitList::new(),
         }),
         capacity,
+        unbounded: Unbounded::new(),
     });
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
@@ -111,6 +120,90 @@ pub struct Receiver<T> {
 impl<T> Chan<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         lock(&self.state)
+    }
+
+    /// Values buffered now.
+    fn len(&self) -> usize {
+        match self.capacity {
+            Capacity::Unbounded => self.unbounded.len(),
+            _ => self.lock().buffer.len(),
+        }
+    }
+
+    /// True if a receiver that is woken now would find a value.
+    fn has_value(&self, state: &State<T>) -> bool {
+        match self.capacity {
+            Capacity::Unbounded => !self.unbounded.is_empty(),
+            _ => !state.buffer.is_empty() || !state.send_waiters.is_empty(),
+        }
+    }
+
+    /// Unbounded channels: copies what lock-free senders and receivers read out of `state`.
+    /// Call under the lock after every change to `recv_waiters` or the counts.
+    fn publish(&self, state: &State<T>) {
+        if self.capacity == Capacity::Unbounded {
+            self.unbounded.publish(
+                state.recv_waiters.len(),
+                state.senders == 0,
+                state.receivers == 0,
+            );
+        }
+    }
+
+    /// Unbounded send: a push, and the lock only if a receiver is parked.
+    fn send_unbounded(&self, value: T) -> Result<(), T> {
+        match self.unbounded.push(value)? {
+            Pushed::Done => {}
+            Pushed::NotifyReceiver => {
+                let waker = {
+                    let mut state = self.lock();
+                    let waker = state.recv_waiters.pop_front();
+                    self.publish(&state);
+                    waker
+                };
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Unbounded receive: a pop; the lock only to leave the wait list or to park.
+    fn poll_recv_unbounded(&self, key: &mut Option<WaitKey>, waker: &Waker) -> Poll<Option<T>> {
+        if key.is_none() {
+            if let Some(value) = self.unbounded.pop() {
+                return Poll::Ready(Some(value));
+            }
+        }
+        let mut state = self.lock();
+        if let Some(key) = key.take() {
+            // Still queued (spurious poll) or already popped (notified): start over.
+            state.recv_waiters.remove(key);
+            self.publish(&state);
+            if let Some(value) = self.unbounded.pop() {
+                return Poll::Ready(Some(value));
+            }
+        }
+        // Every sender that is gone pushed before it took the lock to say so: an empty queue
+        // now, with no sender left, stays empty.
+        if state.senders == 0 {
+            return Poll::Ready(self.unbounded.pop());
+        }
+        let parked = state.recv_waiters.push_back(waker.clone());
+        self.publish(&state);
+        self.unbounded.fence_after_park();
+        match self.unbounded.pop() {
+            Some(value) => {
+                state.recv_waiters.remove(parked);
+                self.publish(&state);
+                Poll::Ready(Some(value))
+            }
+            None => {
+                *key = Some(parked);
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -176,6 +269,9 @@ impl<T> Sender<T> {
     /// waiting), `Closed` if every receiver is gone.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let chan = &*self.chan;
+        if chan.capacity == Capacity::Unbounded {
+            return chan.send_unbounded(value).map_err(TrySendError::Closed);
+        }
         let mut wakeups = Wakeups::new();
         {
             let mut state = chan.lock();
@@ -199,7 +295,7 @@ impl<T> Sender<T> {
 
     /// Values buffered now.
     pub fn len(&self) -> usize {
-        self.chan.lock().buffer.len()
+        self.chan.len()
     }
 
     /// True if no value is buffered.
@@ -239,6 +335,16 @@ impl<T> Receiver<T> {
     /// Receives without parking.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let chan = &*self.chan;
+        if chan.capacity == Capacity::Unbounded {
+            if let Some(value) = chan.unbounded.pop() {
+                return Ok(value);
+            }
+            // Once every sender is gone, everything they sent is visible to this pop.
+            return match chan.unbounded.senders_gone() {
+                false => Err(TryRecvError::Empty),
+                true => chan.unbounded.pop().ok_or(TryRecvError::Closed),
+            };
+        }
         let mut wakeups = Wakeups::new();
         let result = {
             let mut state = chan.lock();
@@ -259,7 +365,7 @@ impl<T> Receiver<T> {
 
     /// Values buffered now.
     pub fn len(&self) -> usize {
-        self.chan.lock().buffer.len()
+        self.chan.len()
     }
 
     /// True if no value is buffered.
@@ -295,6 +401,7 @@ impl<T> Drop for Sender<T> {
             if state.senders == 0 {
                 // Close: every parked receiver must see `None` (after the buffer drains).
                 wakeups.extend(state.recv_waiters.drain());
+                self.chan.publish(&state);
             }
         }
         wake_all(wakeups);
@@ -311,6 +418,7 @@ impl<T> Drop for Receiver<T> {
                 // Close: parked senders take their values back as `Err` (they stay queued
                 // so that they can find them).
                 wakeups.extend(state.send_waiters.iter_mut().map(|w| w.waker.clone()));
+                self.chan.publish(&state);
             }
         }
         wake_all(wakeups);
@@ -336,6 +444,11 @@ impl<T> Future for Send<'_, T> {
         let this = self.get_mut();
         let permit = ready!(coop::poll_proceed(cx));
         let chan = this.chan;
+        if chan.capacity == Capacity::Unbounded {
+            let value = this.value.take().expect("`Send` polled after completion");
+            permit.made_progress();
+            return Poll::Ready(chan.send_unbounded(value).map_err(SendError));
+        }
         let mut wakeups = Wakeups::new();
         let poll = {
             let mut state = chan.lock();
@@ -420,6 +533,14 @@ impl<T> Future for Recv<'_, T> {
         let this = self.get_mut();
         let permit = ready!(coop::poll_proceed(cx));
         let chan = this.chan;
+        if chan.capacity == Capacity::Unbounded {
+            let poll = chan.poll_recv_unbounded(&mut this.key, cx.waker());
+            match poll {
+                Poll::Pending => park::record(ParkReason::ChanReceive, this.site),
+                Poll::Ready(_) => permit.made_progress(),
+            }
+            return poll;
+        }
         let mut wakeups = Wakeups::new();
         let poll = {
             let mut state = chan.lock();
@@ -452,11 +573,11 @@ impl<T> Drop for Recv<'_, T> {
         {
             let mut state = self.chan.lock();
             let notified = state.recv_waiters.remove(key).is_none();
-            let available = !state.buffer.is_empty() || !state.send_waiters.is_empty();
-            if notified && available {
+            if notified && self.chan.has_value(&state) {
                 // We were woken for a value we will never take: pass the wake on.
                 state.notify_receiver(&mut wakeups);
             }
+            self.chan.publish(&state);
         }
         wake_all(wakeups);
     }
@@ -547,6 +668,70 @@ mod loom_tests {
             a.join().unwrap();
             b.join().unwrap();
             assert_eq!(block_on(rx.recv()), None);
+        });
+    }
+
+    // Unbounded channels: the push / parked-count / park / re-check protocol of
+    // `chan/unbounded.rs`. Loom sees the queue as a mutex-protected stand-in (crate::loom), so
+    // these check the protocol, not crossbeam's queue.
+
+    #[test]
+    fn loom_unbounded_receiver_parking_during_a_send_is_woken_or_sees_the_value() {
+        loom::model(|| {
+            let (tx, rx) = unbounded::<u32>();
+            // The sender stays alive, so only the value's wake-up can end the receive.
+            let sender = thread::spawn(move || {
+                block_on(tx.send(1)).unwrap();
+                tx
+            });
+            assert_eq!(block_on(rx.recv()), Some(1));
+            drop(sender.join().unwrap());
+        });
+    }
+
+    #[test]
+    fn loom_unbounded_close_wakes_a_parked_receiver() {
+        loom::model(|| {
+            let (tx, rx) = unbounded::<u32>();
+            let closer = thread::spawn(move || drop(tx));
+            assert_eq!(block_on(rx.recv()), None);
+            closer.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_unbounded_close_after_a_send_loses_nothing() {
+        loom::model(|| {
+            let (tx, rx) = unbounded::<u32>();
+            let sender = thread::spawn(move || tx.try_send(1).unwrap());
+            // Closed only after the value is taken, whatever the interleaving.
+            match rx.try_recv() {
+                Ok(value) => assert_eq!(value, 1),
+                Err(TryRecvError::Empty) => assert_eq!(block_on(rx.recv()), Some(1)),
+                Err(TryRecvError::Closed) => panic!("closed before the value was taken"),
+            }
+            assert_eq!(block_on(rx.recv()), None);
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_unbounded_notified_receiver_dropped_passes_the_wake_on() {
+        loom::model(|| {
+            let (tx, rx) = unbounded::<u32>();
+            let rx2 = rx.clone();
+            // First in the wait list, so the send notifies this one; nobody polls it again.
+            let mut first = rx.recv();
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(Pin::new(&mut first).poll(&mut cx).is_pending());
+            let second = thread::spawn(move || block_on(rx2.recv()));
+            let sender = thread::spawn(move || {
+                block_on(tx.send(7)).unwrap();
+                tx
+            });
+            drop(first); // before, during or after the notification
+            assert_eq!(second.join().unwrap(), Some(7));
+            drop(sender.join().unwrap());
         });
     }
 }

@@ -27,6 +27,7 @@
 mod bounded;
 mod error;
 pub mod oneshot;
+mod unbounded;
 
 pub use bounded::{channel, unbounded, Receiver, Recv, Send, Sender};
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};

@@ -1,0 +1,112 @@
+//! The lock-free part of an unbounded channel: its values, in a lock-free queue, and one word
+//! that tells a sender, without the channel's lock, whether it must wake a receiver.
+//!
+//! A send is a push and two loads of [`Unbounded::state`]; a receive that finds a value is a
+//! pop. The channel's mutex is taken only to park a receiver, to wake one, to close, and to
+//! clone or drop an end. Bounded and unbuffered channels do not use this: their sends park, so
+//! every operation needs the wait lists anyway.
+//!
+//! # Waking without losing a wake-up
+//!
+//! - A sender pushes, then (`SeqCst` fence) loads `state`; if a receiver is parked it takes
+//!   the lock and notifies the longest-waiting one.
+//! - A receiver that found the queue empty takes the lock, registers its waker, publishes the
+//!   new parked count, then (`SeqCst` fence) pops again before it returns `Pending`.
+//!
+//! The two fences are ordered one way or the other, so either the sender's load sees the
+//! receiver registered, or the receiver's second pop sees the value (`SegQueue::pop` decides
+//! "empty" by reading the tail after a `SeqCst` fence of its own; the push moved the tail
+//! with a `SeqCst` CAS). A value pushed while a receiver parks is therefore either taken by it
+//! or announced to it.
+//!
+//! Closing needs no fence: `state` is only written under the channel's lock, a sender pushes
+//! before its drop takes that lock, and so a receiver that sees [`SENDERS_GONE`] (or reads the
+//! sender count under the lock) and then pops sees every value ever sent.
+
+use crate::loom::atomic::{fence, AtomicUsize, Ordering};
+use crate::loom::SegQueue;
+
+/// Set once every `Receiver` is gone, so that a send fails without the lock. Never cleared.
+const RECEIVERS_GONE: usize = 1 << 0;
+/// Set once every `Sender` is gone, so that an empty `try_recv` can say `Closed` without the
+/// lock. Never cleared.
+const SENDERS_GONE: usize = 1 << 1;
+/// The bits above hold the number of parked receivers (the length of `recv_waiters`).
+const PARKED_SHIFT: u32 = 2;
+
+pub(super) struct Unbounded<T> {
+    values: SegQueue<T>,
+    /// `RECEIVERS_GONE | SENDERS_GONE | parked << PARKED_SHIFT`, a copy of facts the channel
+    /// keeps under its lock. Written only under that lock, by [`Unbounded::publish`], after
+    /// every change to them; read by anyone without it.
+    state: AtomicUsize,
+}
+
+/// What a sender must do after [`Unbounded::push`].
+#[must_use]
+pub(super) enum Pushed {
+    /// No receiver was parked when the value became visible: nothing to do.
+    Done,
+    /// A receiver may be parked: take the lock and notify one.
+    NotifyReceiver,
+}
+
+impl<T> Unbounded<T> {
+    pub(super) fn new() -> Unbounded<T> {
+        Unbounded {
+            values: SegQueue::new(),
+            state: AtomicUsize::new(0),
+        }
+    }
+
+    /// Queues `value`, or gives it back if every receiver is gone.
+    pub(super) fn push(&self, value: T) -> Result<Pushed, T> {
+        if self.state.load(Ordering::Acquire) & RECEIVERS_GONE != 0 {
+            return Err(value);
+        }
+        self.values.push(value);
+        // Pairs with the fence in `fence_after_park`; see the module doc.
+        fence(Ordering::SeqCst);
+        match self.state.load(Ordering::Relaxed) >> PARKED_SHIFT {
+            0 => Ok(Pushed::Done),
+            _ => Ok(Pushed::NotifyReceiver),
+        }
+    }
+
+    pub(super) fn pop(&self) -> Option<T> {
+        self.values.pop()
+    }
+
+    /// True once every sender is gone. A pop after this returns `None` only if the channel is
+    /// drained for good.
+    pub(super) fn senders_gone(&self) -> bool {
+        self.state.load(Ordering::Acquire) & SENDERS_GONE != 0
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Makes the lock-held facts visible to lock-free readers. Call with the channel's lock
+    /// held, after any change to the parked receivers or the sender and receiver counts.
+    pub(super) fn publish(&self, parked: usize, senders_gone: bool, receivers_gone: bool) {
+        let mut state = parked << PARKED_SHIFT;
+        if senders_gone {
+            state |= SENDERS_GONE;
+        }
+        if receivers_gone {
+            state |= RECEIVERS_GONE;
+        }
+        self.state.store(state, Ordering::Release);
+    }
+
+    /// A receiver that has just registered and published itself calls this before its last
+    /// pop: pairs with the fence in `push` (see the module doc).
+    pub(super) fn fence_after_park(&self) {
+        fence(Ordering::SeqCst);
+    }
+}

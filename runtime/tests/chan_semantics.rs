@@ -144,6 +144,32 @@ async fn unbounded_never_parks_the_sender() {
 }
 
 #[runtime::test]
+async fn unbounded_close_is_seen_by_try_ops_and_the_buffer_drains_first() {
+    let (tx, rx) = chan::unbounded::<u32>();
+    let tx2 = tx.clone();
+    tx.send(1).await.unwrap();
+    tx2.try_send(2).unwrap();
+    drop(tx);
+    assert!(!rx.is_closed());
+    assert_eq!(rx.try_recv(), Ok(1));
+    drop(tx2);
+    assert!(rx.is_closed());
+    assert_eq!(rx.len(), 1);
+    assert_eq!(rx.try_recv(), Ok(2), "buffered values outlive the senders");
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert_eq!(rx.recv().await, None);
+
+    let (tx, rx) = chan::unbounded::<u32>();
+    let rx2 = rx.clone();
+    drop(rx);
+    tx.send(1).await.unwrap();
+    drop(rx2);
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(2).await.unwrap_err().0, 2);
+    assert!(matches!(tx.try_send(3), Err(TrySendError::Closed(3))));
+}
+
+#[runtime::test]
 async fn oneshot_delivers_once_and_reports_a_dropped_sender() {
     let (tx, rx) = chan::oneshot::<u32>();
     tx.send(1).unwrap();

@@ -8,16 +8,23 @@
 //!
 //! # Waking without losing a wake-up
 //!
-//! - A sender pushes, then (`SeqCst` fence) loads `state`; if a receiver is parked it takes
-//!   the lock and notifies the longest-waiting one.
+//! - A sender pushes, then loads `state` (`SeqCst`); if a receiver is parked it takes the
+//!   lock and notifies the longest-waiting one.
 //! - A receiver that found the queue empty takes the lock, registers its waker, publishes the
 //!   new parked count, then (`SeqCst` fence) pops again before it returns `Pending`.
 //!
-//! The two fences are ordered one way or the other, so either the sender's load sees the
-//! receiver registered, or the receiver's second pop sees the value (`SegQueue::pop` decides
-//! "empty" by reading the tail after a `SeqCst` fence of its own; the push moved the tail
-//! with a `SeqCst` CAS). A value pushed while a receiver parks is therefore either taken by it
-//! or announced to it.
+//! Either the sender's load sees the receiver registered, or the receiver's second pop sees
+//! the value, so a value pushed while a receiver parks is taken by it or announced to it. The
+//! argument (C++20 [atomics.order] p4, which Rust follows): `SegQueue::push` claims its slot
+//! with a `SeqCst` CAS on the tail index, and `SegQueue::pop` answers "empty" only from a tail
+//! read after our fence. If the sender's `SeqCst` load missed the receiver's publish, it is
+//! coherence-ordered before that store, which happens before the receiver's fence, so the
+//! load, and the CAS sequenced before it, precede the fence in the `SeqCst` order; a tail read
+//! after the fence then cannot miss the CAS. This leans on the CAS being `SeqCst` (it is in
+//! crossbeam-queue 0.3, whose own empty check depends on it); a `SeqCst` fence between push
+//! and load would not, but costs an `mfence` per send on x86 (measured: ~15% of
+//! `contention_unbounded`). Loom checks the protocol with a mutex stand-in for the queue, not
+//! this ordering argument.
 //!
 //! Closing needs no fence: `state` is only written under the channel's lock, a sender pushes
 //! before its drop takes that lock, and so a receiver that sees [`SENDERS_GONE`] (or reads the
@@ -65,9 +72,8 @@ impl<T> Unbounded<T> {
             return Err(value);
         }
         self.values.push(value);
-        // Pairs with the fence in `fence_after_park`; see the module doc.
-        fence(Ordering::SeqCst);
-        match self.state.load(Ordering::Relaxed) >> PARKED_SHIFT {
+        // `SeqCst`, after the push's `SeqCst` CAS: pairs with `fence_after_park` (module doc).
+        match self.state.load(Ordering::SeqCst) >> PARKED_SHIFT {
             0 => Ok(Pushed::Done),
             _ => Ok(Pushed::NotifyReceiver),
         }
@@ -105,7 +111,7 @@ impl<T> Unbounded<T> {
     }
 
     /// A receiver that has just registered and published itself calls this before its last
-    /// pop: pairs with the fence in `push` (see the module doc).
+    /// pop: pairs with the `SeqCst` load in `push` (see the module doc).
     pub(super) fn fence_after_park(&self) {
         fence(Ordering::SeqCst);
     }

@@ -32,7 +32,7 @@ impl Future for Flappy {
             return Poll::Ready(self.polls);
         }
         let w = cx.waker().clone();
-        if self.polls % 3 == 0 {
+        if self.polls.is_multiple_of(3) {
             cx.waker().wake_by_ref();
         }
         self.slot.lock().unwrap().push(w);
@@ -58,7 +58,7 @@ fn abort_wake_join_drop_races() {
                         let ws: Vec<Waker> = std::mem::take(&mut *slot.lock().unwrap());
                         for w in ws {
                             i += 1;
-                            if i % 2 == 0 {
+                            if i.is_multiple_of(2) {
                                 w.wake_by_ref();
                                 drop(w);
                             } else {

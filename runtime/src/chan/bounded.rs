@@ -36,8 +36,9 @@ struct Chan<T> {
     state: Mutex<State<T>>,
     capacity: Capacity,
     /// `Capacity::Unbounded` only: the values (`state.buffer` stays empty) and a lock-free
-    /// copy of the state senders need.
-    unbounded: Unbounded<T>,
+    /// copy of the state senders need. Boxed: the queue's cache-padded ends are ~256 bytes,
+    /// which every bounded channel (one per request, often) would otherwise carry.
+    unbounded: Option<Box<Unbounded<T>>>,
 }
 
 struct State<T> {
@@ -102,7 +103,7 @@ fn new<T>(capacity: Capacity) -> (Sender<T>, Receiver<T>) {
             recv_waiters: WaitList::new(),
         }),
         capacity,
-        unbounded: Unbounded::new(),
+        unbounded: (capacity == Capacity::Unbounded).then(|| Box::new(Unbounded::new())),
     });
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
@@ -124,25 +125,25 @@ impl<T> Chan<T> {
 
     /// Values buffered now.
     fn len(&self) -> usize {
-        match self.capacity {
-            Capacity::Unbounded => self.unbounded.len(),
-            _ => self.lock().buffer.len(),
+        match &self.unbounded {
+            Some(unbounded) => unbounded.len(),
+            None => self.lock().buffer.len(),
         }
     }
 
     /// True if a receiver that is woken now would find a value.
     fn has_value(&self, state: &State<T>) -> bool {
-        match self.capacity {
-            Capacity::Unbounded => !self.unbounded.is_empty(),
-            _ => !state.buffer.is_empty() || !state.send_waiters.is_empty(),
+        match &self.unbounded {
+            Some(unbounded) => !unbounded.is_empty(),
+            None => !state.buffer.is_empty() || !state.send_waiters.is_empty(),
         }
     }
 
     /// Unbounded channels: copies what lock-free senders and receivers read out of `state`.
     /// Call under the lock after every change to `recv_waiters` or the counts.
     fn publish(&self, state: &State<T>) {
-        if self.capacity == Capacity::Unbounded {
-            self.unbounded.publish(
+        if let Some(unbounded) = &self.unbounded {
+            unbounded.publish(
                 state.recv_waiters.len(),
                 state.senders == 0,
                 state.receivers == 0,
@@ -151,8 +152,8 @@ impl<T> Chan<T> {
     }
 
     /// Unbounded send: a push, and the lock only if a receiver is parked.
-    fn send_unbounded(&self, value: T) -> Result<(), T> {
-        match self.unbounded.push(value)? {
+    fn send_unbounded(&self, unbounded: &Unbounded<T>, value: T) -> Result<(), T> {
+        match unbounded.push(value)? {
             Pushed::Done => {}
             Pushed::NotifyReceiver => {
                 let waker = {
@@ -170,9 +171,14 @@ impl<T> Chan<T> {
     }
 
     /// Unbounded receive: a pop; the lock only to leave the wait list or to park.
-    fn poll_recv_unbounded(&self, key: &mut Option<WaitKey>, waker: &Waker) -> Poll<Option<T>> {
+    fn poll_recv_unbounded(
+        &self,
+        unbounded: &Unbounded<T>,
+        key: &mut Option<WaitKey>,
+        waker: &Waker,
+    ) -> Poll<Option<T>> {
         if key.is_none() {
-            if let Some(value) = self.unbounded.pop() {
+            if let Some(value) = unbounded.pop() {
                 return Poll::Ready(Some(value));
             }
         }
@@ -181,19 +187,19 @@ impl<T> Chan<T> {
             // Still queued (spurious poll) or already popped (notified): start over.
             state.recv_waiters.remove(key);
             self.publish(&state);
-            if let Some(value) = self.unbounded.pop() {
+            if let Some(value) = unbounded.pop() {
                 return Poll::Ready(Some(value));
             }
         }
         // Every sender that is gone pushed before it took the lock to say so: an empty queue
         // now, with no sender left, stays empty.
         if state.senders == 0 {
-            return Poll::Ready(self.unbounded.pop());
+            return Poll::Ready(unbounded.pop());
         }
         let parked = state.recv_waiters.push_back(waker.clone());
         self.publish(&state);
-        self.unbounded.fence_after_park();
-        match self.unbounded.pop() {
+        unbounded.fence_after_park();
+        match unbounded.pop() {
             Some(value) => {
                 state.recv_waiters.remove(parked);
                 self.publish(&state);
@@ -269,8 +275,10 @@ impl<T> Sender<T> {
     /// waiting), `Closed` if every receiver is gone.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let chan = &*self.chan;
-        if chan.capacity == Capacity::Unbounded {
-            return chan.send_unbounded(value).map_err(TrySendError::Closed);
+        if let Some(unbounded) = chan.unbounded.as_deref() {
+            return chan
+                .send_unbounded(unbounded, value)
+                .map_err(TrySendError::Closed);
         }
         let mut wakeups = Wakeups::new();
         {
@@ -335,14 +343,14 @@ impl<T> Receiver<T> {
     /// Receives without parking.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let chan = &*self.chan;
-        if chan.capacity == Capacity::Unbounded {
-            if let Some(value) = chan.unbounded.pop() {
+        if let Some(unbounded) = chan.unbounded.as_deref() {
+            if let Some(value) = unbounded.pop() {
                 return Ok(value);
             }
             // Once every sender is gone, everything they sent is visible to this pop.
-            return match chan.unbounded.senders_gone() {
+            return match unbounded.senders_gone() {
                 false => Err(TryRecvError::Empty),
-                true => chan.unbounded.pop().ok_or(TryRecvError::Closed),
+                true => unbounded.pop().ok_or(TryRecvError::Closed),
             };
         }
         let mut wakeups = Wakeups::new();
@@ -444,10 +452,10 @@ impl<T> Future for Send<'_, T> {
         let this = self.get_mut();
         let permit = ready!(coop::poll_proceed(cx));
         let chan = this.chan;
-        if chan.capacity == Capacity::Unbounded {
+        if let Some(unbounded) = chan.unbounded.as_deref() {
             let value = this.value.take().expect("`Send` polled after completion");
             permit.made_progress();
-            return Poll::Ready(chan.send_unbounded(value).map_err(SendError));
+            return Poll::Ready(chan.send_unbounded(unbounded, value).map_err(SendError));
         }
         let mut wakeups = Wakeups::new();
         let poll = {
@@ -533,8 +541,8 @@ impl<T> Future for Recv<'_, T> {
         let this = self.get_mut();
         let permit = ready!(coop::poll_proceed(cx));
         let chan = this.chan;
-        if chan.capacity == Capacity::Unbounded {
-            let poll = chan.poll_recv_unbounded(&mut this.key, cx.waker());
+        if let Some(unbounded) = chan.unbounded.as_deref() {
+            let poll = chan.poll_recv_unbounded(unbounded, &mut this.key, cx.waker());
             match poll {
                 Poll::Pending => park::record(ParkReason::ChanReceive, this.site),
                 Poll::Ready(_) => permit.made_progress(),
@@ -733,5 +741,21 @@ mod loom_tests {
             assert_eq!(second.join().unwrap(), Some(7));
             drop(sender.join().unwrap());
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A program may keep a channel per request: the unbounded flavour's lock-free queue
+    /// (cache-padded, ~256 bytes) must not be part of every channel.
+    #[test]
+    fn a_bounded_channel_does_not_carry_the_unbounded_queue() {
+        assert!(
+            std::mem::size_of::<Chan<u64>>() <= 192,
+            "{}",
+            std::mem::size_of::<Chan<u64>>()
+        );
     }
 }

@@ -35,9 +35,10 @@ enum Capacity {
 struct Chan<T> {
     state: Mutex<State<T>>,
     capacity: Capacity,
-    /// `Capacity::Unbounded` only: the values (`state.buffer` stays empty) and a lock-free
-    /// copy of the state senders need. Boxed: the queue's cache-padded ends are ~256 bytes,
-    /// which every bounded channel (one per request, often) would otherwise carry.
+    /// Set exactly when `capacity` is `Capacity::Unbounded`: the values (`state.buffer` stays
+    /// empty) and a lock-free copy of the state senders need. Boxed: the queue's cache-padded
+    /// ends are ~256 bytes, which every bounded channel (one per request, often) would
+    /// otherwise carry.
     unbounded: Option<Box<Unbounded<T>>>,
 }
 
@@ -140,7 +141,8 @@ impl<T> Chan<T> {
     }
 
     /// Unbounded channels: copies what lock-free senders and receivers read out of `state`.
-    /// Call under the lock after every change to `recv_waiters` or the counts.
+    /// Call under the lock after every change to `recv_waiters` or to whether either count
+    /// is zero.
     fn publish(&self, state: &State<T>) {
         if let Some(unbounded) = &self.unbounded {
             unbounded.publish(

@@ -50,7 +50,6 @@ pub(crate) fn intern(label: &'static str) -> u16 {
     next as u16
 }
 
-#[cfg_attr(not(all(feature = "profiling", not(loom))), allow(dead_code))]
 pub(crate) fn lookup(code: u16) -> Option<&'static str> {
     let index = code.checked_sub(FIRST_LABEL)? as usize;
     labels()

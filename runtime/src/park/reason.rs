@@ -114,7 +114,6 @@ impl ParkReason {
         }
     }
 
-    #[cfg_attr(not(all(feature = "profiling", not(loom))), allow(dead_code))]
     pub(crate) fn from_code(code: u16) -> Option<ParkReason> {
         Some(match code {
             1 => ParkReason::ChanSend,

@@ -52,7 +52,9 @@ struct CaseBuf {
 /// A consistent copy of a record.
 #[derive(Clone, Debug)]
 pub(crate) struct RawPark {
-    pub(crate) reason: ParkReason,
+    /// `ParkReason::code`: kept as the code so that reading a labelled park takes no lock
+    /// on the label table.
+    pub(crate) code: u16,
     pub(crate) site: Option<&'static Location<'static>>,
     pub(crate) since: u64,
     /// For `select`: each case's reason and site.
@@ -98,16 +100,19 @@ impl Record {
             let word = self.word.load(Acquire);
             let since = self.since.load(Acquire);
             let mut cases = Vec::new();
-            let (reason, site) = decode(word)?;
-            if reason == ParkReason::Select {
+            let code = ((word >> CODE_SHIFT) & CODE_MASK) as u16;
+            if code == 0 {
+                return None; // never parked
+            }
+            if code == ParkReason::Select.code() {
                 self.read_cases(&mut cases);
             }
             if self.word.load(Acquire) != word {
                 continue;
             }
             return Some(RawPark {
-                reason,
-                site,
+                code,
+                site: site_of(word),
                 since,
                 cases,
             });
@@ -193,16 +198,14 @@ fn encode(code: u16, site: &'static Location<'static>) -> u64 {
 
 fn decode(word: u64) -> Option<(ParkReason, Option<&'static Location<'static>>)> {
     let code = ((word >> CODE_SHIFT) & CODE_MASK) as u16;
-    let reason = ParkReason::from_code(code)?;
+    Some((ParkReason::from_code(code)?, site_of(word)))
+}
+
+fn site_of(word: u64) -> Option<&'static Location<'static>> {
     let address = (word & SITE_MASK) as usize;
-    let site = if address == 0 {
-        None
-    } else {
-        // SAFETY: every non-zero site in a word was written by `encode` from a
-        // `&'static Location`, whose address stays valid for the whole program.
-        Some(unsafe { &*(address as *const Location<'static>) })
-    };
-    Some((reason, site))
+    // SAFETY: every non-zero site in a word was written by `encode` from a
+    // `&'static Location`, whose address stays valid for the whole program.
+    (address != 0).then(|| unsafe { &*(address as *const Location<'static>) })
 }
 
 /// Runs `f` on this thread's `Current`. The thread-local is fetched with a closure small

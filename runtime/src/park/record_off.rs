@@ -14,7 +14,7 @@ pub(crate) struct Record {
 
 #[derive(Clone, Debug)]
 pub(crate) struct RawPark {
-    pub(crate) reason: ParkReason,
+    pub(crate) code: u16,
     pub(crate) site: Option<&'static Location<'static>>,
     pub(crate) since: u64,
     pub(crate) cases: Vec<(ParkReason, &'static Location<'static>)>,

@@ -31,7 +31,9 @@ impl ParkTable {
     pub(crate) fn new() -> ParkTable {
         let slots: Box<[Slot]> = (0..CAPACITY).map(|_| Slot::default()).collect();
         ParkTable {
-            slots: slots.try_into().unwrap_or_else(|_| unreachable!()),
+            slots: slots
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("collected exactly CAPACITY slots")),
             overflow: Slot::default(),
         }
     }

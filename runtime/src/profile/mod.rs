@@ -103,9 +103,11 @@ impl Profile {
 
     /// Tasks parked for `reason`.
     pub fn parked_on(&self, reason: ParkReason) -> impl Iterator<Item = &TaskSnapshot> + '_ {
+        // Compared as codes: `Park::reason` of a label reads the global label table.
+        let code = reason.code();
         self.tasks
             .iter()
-            .filter(move |t| t.park().is_some_and(|p| p.reason() == reason))
+            .filter(move |t| t.park().is_some_and(|p| p.reason == code))
     }
 
     /// Keeps only the tasks for which `keep` returns true (the totals and park sites stay

@@ -1,7 +1,6 @@
 //! The grouped text format (`?debug=1`, `Display for Profile`).
 
 use super::{Profile, TaskSnapshot, TaskState};
-use crate::park::ParkReason;
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
@@ -10,7 +9,8 @@ use std::panic::Location;
 #[derive(PartialEq, Eq, Hash)]
 struct GroupKey {
     state: TaskState,
-    reason: Option<ParkReason>,
+    /// `ParkReason::code`: decoding a label reads the global label table.
+    reason: Option<u16>,
     park_site: Option<SiteKey>,
     spawn_site: SiteKey,
 }
@@ -33,7 +33,7 @@ impl fmt::Display for Profile {
             let park = task.park();
             let key = GroupKey {
                 state: task.state,
-                reason: park.map(|p| p.reason()),
+                reason: park.map(|p| p.reason),
                 park_site: park.map(|p| SiteKey::new(p.site)),
                 spawn_site: SiteKey::new(task.spawn_site),
             };

@@ -32,7 +32,7 @@ impl<S: Schedule> Task<S> {
         };
         let park = match state {
             TaskState::Parked => park.map(|raw: park::RawPark| Park {
-                reason: raw.reason.code(),
+                reason: raw.code,
                 site: raw.site.unwrap_or(meta.spawn_site),
                 duration_ns: now.saturating_sub(raw.since),
                 cases: (!raw.cases.is_empty()).then(|| {

@@ -9,6 +9,7 @@ use crate::loom::UnsafeCell;
 use crate::park;
 use std::future::Future;
 use std::panic::Location;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -69,8 +70,8 @@ impl<F: Future, S> Cell<F, S> {
         meta: Meta,
         name: Option<Arc<str>>,
         vtable: &'static Vtable,
-    ) -> Box<Self> {
-        Box::new(Cell {
+    ) -> NonNull<Self> {
+        super::alloc::allocate(Cell {
             header: Header {
                 state: State::new(),
                 vtable,

@@ -169,9 +169,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     fn dealloc(self) {
-        // SAFETY: the last reference was released; the cell was allocated as a `Box` in
-        // `Cell::new` and nothing else can reach it.
-        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+        // SAFETY: the last reference was released; the cell was allocated by `Cell::new`
+        // and nothing else can reach it.
+        unsafe { super::alloc::deallocate(self.cell) };
     }
 
     /// Returns true if the output is ready to take; otherwise the waker is registered.

@@ -25,6 +25,7 @@
 //! All unsafe code of the task system is in this module; schedulers handle only the safe
 //! `Task`, `Notified` and `JoinHandle` types.
 
+mod alloc;
 mod builder;
 mod core;
 mod error;

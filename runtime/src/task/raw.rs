@@ -59,9 +59,7 @@ impl RawTask {
         S: Schedule,
     {
         let cell = Cell::new(future, scheduler, meta, name, vtable::<F, S>());
-        RawTask {
-            ptr: NonNull::from(Box::leak(cell)).cast(),
-        }
+        RawTask { ptr: cell.cast() }
     }
 
     /// # Safety

@@ -1,0 +1,351 @@
+//! Task cells, recycled: per-thread caches of freed cells with a global depot behind them.
+//!
+//! A task is often freed on another thread than the one that allocated it (it was stolen, or
+//! woken and finished elsewhere). glibc's malloc frees chunks above its fast-bin limit (128
+//! bytes) under the lock of the arena that allocated them, which the allocating worker holds
+//! for its own mallocs: a spawn-heavy workload ran at half speed as soon as its task cell
+//! crossed that size (BENCHMARKS.md, "Recording cost"). Go recycles goroutine structs the same
+//! way (`gfput`/`gfget`: a free list per P, a global list behind them).
+//!
+//! Cells up to `CLASSES * CLASS_BYTES` bytes are rounded up to a size class. Per class, each
+//! thread keeps a magazine of up to `MAGAZINE` free blocks and one spare; freeing into two full
+//! magazines moves one to the depot, allocating from two empty ones takes one from it (Bonwick's
+//! magazines): one lock per `MAGAZINE` blocks that move between threads, none otherwise. What
+//! is cached is bounded: the depot keeps `DEPOT_MAX` magazines per class and frees the rest, and
+//! a thread's cache is freed when the thread exits.
+//!
+//! A block of a class is always allocated and freed with the class's layout, so a cell freed
+//! where no cache is reachable (a thread-local destructor running after the cache's) goes
+//! straight back to the global allocator.
+
+#[cfg(not(loom))]
+pub(super) use cache::{allocate, deallocate};
+
+/// Under loom, plain boxes: the cache's thread-locals and static locks are outside the model.
+#[cfg(loom)]
+pub(super) fn allocate<T>(value: T) -> std::ptr::NonNull<T> {
+    std::ptr::NonNull::from(Box::leak(Box::new(value)))
+}
+
+/// # Safety
+/// As the cache's `deallocate`.
+#[cfg(loom)]
+pub(super) unsafe fn deallocate<T>(ptr: std::ptr::NonNull<T>) {
+    // SAFETY: `allocate` boxed it; the caller's contract makes this the last use.
+    drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+}
+
+#[cfg(not(loom))]
+mod cache {
+    use std::alloc::{self, Layout};
+    use std::cell::RefCell;
+    use std::ptr::NonNull;
+    use std::sync::Mutex;
+
+    const CLASS_BYTES: usize = 64;
+    const CLASSES: usize = 8;
+    /// Blocks moved between a thread and the depot at once.
+    const MAGAZINE: usize = 64;
+    /// Full magazines the depot keeps per class.
+    const DEPOT_MAX: usize = 16;
+    /// The largest alignment the classes serve; cells aligned more go to the allocator.
+    const ALIGN: usize = 16;
+
+    /// A free block of some class's layout.
+    struct Block(NonNull<u8>);
+
+    // SAFETY: a free block is plain memory that no one else references; any thread may reuse or
+    // free it.
+    unsafe impl Send for Block {}
+
+    type Magazine = Vec<Block>;
+
+    static DEPOT: [Mutex<Vec<Magazine>>; CLASSES] = [const { Mutex::new(Vec::new()) }; CLASSES];
+
+    struct ClassCache {
+        current: Magazine,
+        spare: Magazine,
+    }
+
+    struct Cache {
+        classes: [ClassCache; CLASSES],
+    }
+
+    impl Drop for Cache {
+        fn drop(&mut self) {
+            for (class, cache) in self.classes.iter_mut().enumerate() {
+                for magazine in [&mut cache.current, &mut cache.spare] {
+                    free_all(class, std::mem::take(magazine));
+                }
+            }
+        }
+    }
+
+    thread_local! {
+        static CACHE: RefCell<Cache> = const {
+            RefCell::new(Cache {
+                classes: [const {
+                    ClassCache {
+                        current: Vec::new(),
+                        spare: Vec::new(),
+                    }
+                }; CLASSES],
+            })
+        };
+    }
+
+    fn class_of(layout: Layout) -> Option<usize> {
+        if layout.align() > ALIGN || layout.size() > CLASSES * CLASS_BYTES {
+            return None;
+        }
+        Some(layout.size().max(1).div_ceil(CLASS_BYTES) - 1)
+    }
+
+    fn class_layout(class: usize) -> Layout {
+        // Cannot fail: a small multiple of 64 with a power-of-two alignment.
+        Layout::from_size_align((class + 1) * CLASS_BYTES, ALIGN).expect("a valid class layout")
+    }
+
+    /// Moves `value` into a cell-cache block (or a plain allocation, for a large or over-aligned
+    /// `T`). Free it with `deallocate::<T>`.
+    pub(crate) fn allocate<T>(value: T) -> NonNull<T> {
+        let layout = Layout::new::<T>();
+        let block = match class_of(layout) {
+            Some(class) => take(class).unwrap_or_else(|| raw_alloc(class_layout(class))),
+            None => raw_alloc(layout),
+        };
+        let ptr = block.cast::<T>();
+        // SAFETY: the block is unused memory of at least `layout`'s size and alignment.
+        unsafe { ptr.as_ptr().write(value) };
+        ptr
+    }
+
+    /// Drops the `T` at `ptr` and gives its block back.
+    ///
+    /// # Safety
+    /// `ptr` came from `allocate::<T>`, holds a live `T`, and nothing uses it after this call.
+    pub(crate) unsafe fn deallocate<T>(ptr: NonNull<T>) {
+        /// Gives the block back even if `T`'s destructor panics.
+        struct Release<T>(NonNull<T>);
+
+        impl<T> Drop for Release<T> {
+            fn drop(&mut self) {
+                let block = self.0.cast::<u8>();
+                let layout = Layout::new::<T>();
+                match class_of(layout) {
+                    Some(class) => give(class, Block(block)),
+                    // SAFETY: `allocate` took this block from the allocator with `layout`.
+                    None => unsafe { alloc::dealloc(block.as_ptr(), layout) },
+                }
+            }
+        }
+
+        let release = Release(ptr);
+        // SAFETY: the caller's contract: a live `T` that nothing else uses.
+        unsafe { std::ptr::drop_in_place(ptr.as_ptr()) };
+        drop(release);
+    }
+
+    fn raw_alloc(layout: Layout) -> NonNull<u8> {
+        // SAFETY: `layout` is never zero-sized (a task cell has a header).
+        let ptr = unsafe { alloc::alloc(layout) };
+        NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout))
+    }
+
+    /// A free block of `class` from this thread's cache or the depot.
+    fn take(class: usize) -> Option<NonNull<u8>> {
+        CACHE
+            .try_with(|cache| {
+                let mut cache = cache.try_borrow_mut().ok()?;
+                let cache = &mut cache.classes[class];
+                if let Some(Block(block)) = cache.current.pop() {
+                    return Some(block);
+                }
+                if !cache.spare.is_empty() {
+                    std::mem::swap(&mut cache.current, &mut cache.spare);
+                } else {
+                    let full = lock(class).pop()?;
+                    // The emptied magazine's buffer is dropped: one free per MAGAZINE blocks.
+                    cache.current = full;
+                }
+                cache.current.pop().map(|Block(block)| block)
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Returns a free block of `class` to this thread's cache (or the depot, or the allocator).
+    fn give(class: usize, block: Block) {
+        let mut block = Some(block);
+        let _ = CACHE.try_with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return;
+            };
+            let cache = &mut cache.classes[class];
+            if cache.current.len() == MAGAZINE {
+                if cache.spare.is_empty() {
+                    std::mem::swap(&mut cache.current, &mut cache.spare);
+                } else {
+                    // Both full: the spare goes to the depot, the full current becomes the spare.
+                    let full =
+                        std::mem::replace(&mut cache.spare, std::mem::take(&mut cache.current));
+                    let mut depot = lock(class);
+                    if depot.len() < DEPOT_MAX {
+                        depot.push(full);
+                    } else {
+                        drop(depot);
+                        free_all(class, full);
+                    }
+                }
+            }
+            if cache.current.capacity() == 0 {
+                cache.current.reserve_exact(MAGAZINE);
+            }
+            cache.current.extend(block.take());
+        });
+        // No cache on this thread any more (it is exiting), or it is busy: to the allocator.
+        if let Some(Block(block)) = block {
+            free_block(class, block);
+        }
+    }
+
+    fn free_block(class: usize, block: NonNull<u8>) {
+        // SAFETY: every block of `class` was allocated with `class_layout(class)`.
+        unsafe { alloc::dealloc(block.as_ptr(), class_layout(class)) };
+    }
+
+    fn free_all(class: usize, magazine: Magazine) {
+        for Block(block) in magazine {
+            free_block(class, block);
+        }
+    }
+
+    fn lock(class: usize) -> std::sync::MutexGuard<'static, Vec<Magazine>> {
+        // The depot's lists stay consistent across a panic (none can happen while it is held).
+        DEPOT[class].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+        use std::sync::Arc;
+
+        struct Counted<const N: usize>(Arc<AtomicUsize>, [u8; N]);
+
+        impl<const N: usize> Drop for Counted<N> {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Relaxed);
+            }
+        }
+
+        fn round_trip<const N: usize>(drops: &Arc<AtomicUsize>) {
+            let ptr = allocate(Counted(drops.clone(), [7; N]));
+            // SAFETY: just allocated and written.
+            assert_eq!(unsafe { ptr.as_ref() }.1, [7; N]);
+            // SAFETY: from `allocate`, used no more.
+            unsafe { deallocate(ptr) };
+        }
+
+        #[test]
+        fn every_size_keeps_its_value_and_is_dropped_once() {
+            let drops = Arc::new(AtomicUsize::new(0));
+            round_trip::<1>(&drops);
+            round_trip::<56>(&drops); // exactly one 64-byte class with the Arc
+            round_trip::<57>(&drops);
+            round_trip::<300>(&drops);
+            round_trip::<504>(&drops); // the largest class
+            round_trip::<4000>(&drops); // too large: the allocator's
+            assert_eq!(drops.load(Relaxed), 6);
+        }
+
+        #[test]
+        fn a_freed_block_is_reused_by_the_same_thread() {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let first = allocate(Counted(drops.clone(), [0; 100]));
+            let address = first.as_ptr() as usize;
+            // SAFETY: from `allocate`, used no more.
+            unsafe { deallocate(first) };
+            let second = allocate(Counted(drops.clone(), [1; 100]));
+            assert_eq!(second.as_ptr() as usize, address);
+            // SAFETY: as above.
+            unsafe { deallocate(second) };
+        }
+
+        #[test]
+        fn blocks_freed_on_one_thread_flow_to_another_through_the_depot() {
+            // One thread allocates, another frees: the freeing thread's full magazines go to
+            // the depot, and the allocating thread's next blocks come from there.
+            const N: usize = MAGAZINE * 8;
+            let drops = Arc::new(AtomicUsize::new(0));
+            let first: Vec<usize> = (0..N)
+                .map(|_| allocate(Counted(drops.clone(), [3; 200])).as_ptr() as usize)
+                .collect();
+            let handed = first.clone();
+            std::thread::spawn(move || {
+                for address in handed {
+                    let ptr = NonNull::new(address as *mut Counted<200>).unwrap();
+                    // SAFETY: allocated by the test thread, handed over, used no more.
+                    unsafe { deallocate(ptr) };
+                }
+            })
+            .join()
+            .unwrap();
+            assert_eq!(drops.load(Relaxed), N);
+            // The freeing thread kept at most two magazines (freed at its exit); the other
+            // six went to the depot.
+            let class = class_of(Layout::new::<Counted<200>>()).unwrap();
+            let in_depot = lock(class).len();
+            assert!((1..=DEPOT_MAX).contains(&in_depot), "{in_depot} magazines");
+
+            let second: Vec<NonNull<Counted<200>>> = (0..N)
+                .map(|_| allocate(Counted(drops.clone(), [4; 200])))
+                .collect();
+            let taken = in_depot.saturating_sub(lock(class).len());
+            assert!(taken >= 1, "no magazine taken from the depot");
+            let reused = second
+                .iter()
+                .filter(|p| first.contains(&(p.as_ptr() as usize)))
+                .count();
+            assert!(reused >= taken * MAGAZINE, "{reused} of {N} blocks reused");
+            for ptr in second {
+                // SAFETY: from `allocate`, used no more.
+                unsafe { deallocate(ptr) };
+            }
+            assert_eq!(drops.load(Relaxed), 2 * N);
+        }
+
+        #[test]
+        fn a_panicking_destructor_still_gives_the_block_back() {
+            struct Bomb(#[allow(dead_code)] [u8; 80]);
+            impl Drop for Bomb {
+                fn drop(&mut self) {
+                    panic!("boom");
+                }
+            }
+            let ptr = allocate(Bomb([0; 80]));
+            let address = ptr.as_ptr() as usize;
+            let result = std::panic::catch_unwind(|| {
+                // SAFETY: from `allocate`, used no more.
+                unsafe { deallocate(NonNull::new(address as *mut Bomb).unwrap()) }
+            });
+            assert!(result.is_err());
+            // Released to this thread's cache: the next block of the class is the same one.
+            let again = allocate([0u8; 88]);
+            assert_eq!(again.as_ptr() as usize, address);
+            // SAFETY: from `allocate`, used no more.
+            unsafe { deallocate(again) };
+        }
+
+        #[test]
+        fn over_aligned_values_bypass_the_classes() {
+            #[repr(align(64))]
+            struct Wide(#[allow(dead_code)] [u8; 64]);
+            let ptr = allocate(Wide([1; 64]));
+            assert_eq!(ptr.as_ptr() as usize % 64, 0);
+            // SAFETY: from `allocate`, used no more.
+            unsafe { deallocate(ptr) };
+            assert_eq!(class_of(Layout::new::<Wide>()), None);
+        }
+    }
+}

@@ -11,8 +11,10 @@
 //! thread keeps a magazine of up to `MAGAZINE` free blocks and one spare; freeing into two full
 //! magazines moves one to the depot, allocating from two empty ones takes one from it (Bonwick's
 //! magazines): one lock per `MAGAZINE` blocks that move between threads, none otherwise. What
-//! is cached is bounded: the depot keeps `DEPOT_MAX` magazines per class and frees the rest, and
-//! a thread's cache is freed when the thread exits.
+//! is cached is bounded: the depot keeps `DEPOT_MAX` magazines per class and frees the rest
+//! (at most 16 × 64 × (64 + 128 + … + 512) B ≈ 2.25 MiB over all classes, and only as much as
+//! bursts of tasks left behind), and a thread keeps at most two magazines per class (≈ 288 KiB)
+//! until it exits, when its cache is freed.
 //!
 //! A block of a class is always allocated and freed with the class's layout, so a cell freed
 //! where no cache is reachable (a thread-local destructor running after the cache's) goes
@@ -40,6 +42,7 @@ mod cache {
     use std::alloc::{self, Layout};
     use std::cell::RefCell;
     use std::ptr::NonNull;
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     use std::sync::Mutex;
 
     const CLASS_BYTES: usize = 64;
@@ -60,7 +63,20 @@ mod cache {
 
     type Magazine = Vec<Block>;
 
-    static DEPOT: [Mutex<Vec<Magazine>>; CLASSES] = [const { Mutex::new(Vec::new()) }; CLASSES];
+    struct Depot {
+        magazines: Mutex<Vec<Magazine>>,
+        /// `magazines.len()`, written under the lock and read without it, so that a thread
+        /// that spawns more than it frees does not take the lock on every allocation only to
+        /// find the depot empty (Go's `gfget` checks its global list the same way).
+        len: AtomicUsize,
+    }
+
+    static DEPOT: [Depot; CLASSES] = [const {
+        Depot {
+            magazines: Mutex::new(Vec::new()),
+            len: AtomicUsize::new(0),
+        }
+    }; CLASSES];
 
     struct ClassCache {
         current: Magazine,
@@ -110,6 +126,10 @@ mod cache {
     /// `T`). Free it with `deallocate::<T>`.
     pub(crate) fn allocate<T>(value: T) -> NonNull<T> {
         let layout = Layout::new::<T>();
+        if layout.size() == 0 {
+            std::mem::forget(value); // no memory needed: it lives at a dangling pointer
+            return NonNull::dangling();
+        }
         let block = match class_of(layout) {
             Some(class) => take(class).unwrap_or_else(|| raw_alloc(class_layout(class))),
             None => raw_alloc(layout),
@@ -132,6 +152,9 @@ mod cache {
             fn drop(&mut self) {
                 let block = self.0.cast::<u8>();
                 let layout = Layout::new::<T>();
+                if layout.size() == 0 {
+                    return; // `allocate` allocated nothing
+                }
                 match class_of(layout) {
                     Some(class) => give(class, Block(block)),
                     // SAFETY: `allocate` took this block from the allocator with `layout`.
@@ -147,7 +170,7 @@ mod cache {
     }
 
     fn raw_alloc(layout: Layout) -> NonNull<u8> {
-        // SAFETY: `layout` is never zero-sized (a task cell has a header).
+        // SAFETY: `allocate` keeps zero-sized values out, and a class layout is not.
         let ptr = unsafe { alloc::alloc(layout) };
         NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout))
     }
@@ -164,9 +187,13 @@ mod cache {
                 if !cache.spare.is_empty() {
                     std::mem::swap(&mut cache.current, &mut cache.spare);
                 } else {
-                    let full = lock(class).pop()?;
-                    // The emptied magazine's buffer is dropped: one free per MAGAZINE blocks.
-                    cache.current = full;
+                    let full = depot_pop(class)?;
+                    let empty = std::mem::replace(&mut cache.current, full);
+                    // Keep the emptied buffer for the next full spare rather than freeing it
+                    // (it was most likely allocated on another thread).
+                    if cache.spare.capacity() == 0 {
+                        cache.spare = empty;
+                    }
                 }
                 cache.current.pop().map(|Block(block)| block)
             })
@@ -189,11 +216,7 @@ mod cache {
                     // Both full: the spare goes to the depot, the full current becomes the spare.
                     let full =
                         std::mem::replace(&mut cache.spare, std::mem::take(&mut cache.current));
-                    let mut depot = lock(class);
-                    if depot.len() < DEPOT_MAX {
-                        depot.push(full);
-                    } else {
-                        drop(depot);
+                    if let Err(full) = depot_push(class, full) {
                         free_all(class, full);
                     }
                 }
@@ -222,7 +245,32 @@ mod cache {
 
     fn lock(class: usize) -> std::sync::MutexGuard<'static, Vec<Magazine>> {
         // The depot's lists stay consistent across a panic (none can happen while it is held).
-        DEPOT[class].lock().unwrap_or_else(|e| e.into_inner())
+        DEPOT[class]
+            .magazines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn depot_pop(class: usize) -> Option<Magazine> {
+        let depot = &DEPOT[class];
+        if depot.len.load(Relaxed) == 0 {
+            return None;
+        }
+        let mut magazines = lock(class);
+        let full = magazines.pop();
+        depot.len.store(magazines.len(), Relaxed);
+        full
+    }
+
+    /// Gives the magazine back if the depot is full.
+    fn depot_push(class: usize, full: Magazine) -> Result<(), Magazine> {
+        let mut magazines = lock(class);
+        if magazines.len() == DEPOT_MAX {
+            return Err(full);
+        }
+        magazines.push(full);
+        DEPOT[class].len.store(magazines.len(), Relaxed);
+        Ok(())
     }
 
     #[cfg(test)]
@@ -266,8 +314,13 @@ mod cache {
             let address = first.as_ptr() as usize;
             // SAFETY: from `allocate`, used no more.
             unsafe { deallocate(first) };
+            // The allocator itself would hand the freed chunk to the next request of its size
+            // (glibc's tcache): one of the class's size, straight from it, must not get it.
+            let decoy = raw_alloc(class_layout(1));
+            assert_ne!(decoy.as_ptr() as usize, address);
             let second = allocate(Counted(drops.clone(), [1; 100]));
             assert_eq!(second.as_ptr() as usize, address);
+            free_block(1, decoy);
             // SAFETY: as above.
             unsafe { deallocate(second) };
         }

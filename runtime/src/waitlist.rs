@@ -7,6 +7,7 @@
 //! entry that later reused its slot.
 
 use slab::Slab;
+use std::task::Waker;
 
 /// A position in a [`WaitList`], held by the waiting future.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -170,5 +171,47 @@ mod tests {
         assert_eq!(list.remove(keys[4]), Some(4));
         list.push_back(5);
         assert_eq!(list.drain().collect::<Vec<_>>(), vec![1, 2, 3, 5]);
+    }
+}
+
+/// Wakers released under a lock, called once it is released. The first is kept inline and
+/// the rest (a close, `add_permits(n)`) in a `Vec`: the common case of one or no waker costs
+/// an `Option` check, where a `SmallVec`'s drop stayed out of line on every operation.
+#[derive(Default)]
+pub(crate) struct Wakeups {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakeups {
+    pub(crate) fn new() -> Wakeups {
+        Wakeups::default()
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, waker: Waker) {
+        match self.first {
+            None => self.first = Some(waker),
+            Some(_) => self.rest.push(waker),
+        }
+    }
+
+    /// Wakes them all, in the order they were pushed.
+    #[inline]
+    pub(crate) fn wake_all(self) {
+        if let Some(first) = self.first {
+            first.wake();
+        }
+        for waker in self.rest {
+            waker.wake();
+        }
+    }
+}
+
+impl Extend<Waker> for Wakeups {
+    fn extend<I: IntoIterator<Item = Waker>>(&mut self, wakers: I) {
+        for waker in wakers {
+            self.push(waker);
+        }
     }
 }

@@ -14,8 +14,7 @@ use super::unbounded::{Pushed, Unbounded};
 use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
-use crate::waitlist::{WaitKey, WaitList};
-use smallvec::SmallVec;
+use crate::waitlist::{WaitKey, WaitList, Wakeups};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -57,9 +56,6 @@ struct SendWaiter<T> {
     value: T,
     waker: Waker,
 }
-
-/// Wakers to call once the lock is released, when closing wakes every waiter.
-type Wakeups = SmallVec<[Waker; 2]>;
 
 /// Creates a channel. `cap == 0` is unbuffered, with Go's rendezvous semantics: `send`
 /// completes only once a receiver has taken the value. Otherwise up to `cap` values are
@@ -251,12 +247,6 @@ impl<T> State<T> {
     }
 }
 
-fn wake_all(wakeups: Wakeups) {
-    for waker in wakeups {
-        waker.wake();
-    }
-}
-
 /// Wakes the one waiter an operation released, if any (no `SmallVec` on the hot path: its
 /// out-of-line drop was ~6% of a channel ping-pong's instructions).
 #[inline]
@@ -422,7 +412,7 @@ impl<T> Drop for Sender<T> {
                 self.chan.publish(&state);
             }
         }
-        wake_all(wakeups);
+        wakeups.wake_all();
     }
 }
 
@@ -439,7 +429,7 @@ impl<T> Drop for Receiver<T> {
                 self.chan.publish(&state);
             }
         }
-        wake_all(wakeups);
+        wakeups.wake_all();
     }
 }
 

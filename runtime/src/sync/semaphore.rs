@@ -21,8 +21,7 @@ use super::error::{AcquireError, TryAcquireError};
 use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
-use crate::waitlist::{WaitKey, WaitList};
-use smallvec::SmallVec;
+use crate::waitlist::{WaitKey, WaitList, Wakeups};
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -70,15 +69,6 @@ struct Waiter {
     /// Permits still to be assigned: at least 1 while queued.
     remaining: u32,
     waker: Waker,
-}
-
-/// Wakers to call once the lock is released.
-type Wakeups = SmallVec<[Waker; 2]>;
-
-fn wake_all(wakeups: Wakeups) {
-    for waker in wakeups {
-        waker.wake();
-    }
 }
 
 impl Semaphore {
@@ -246,7 +236,7 @@ impl Semaphore {
             }
             state.release(n, &mut wakeups);
         }
-        wake_all(wakeups);
+        wakeups.wake_all();
     }
 
     /// The permits free right now (zero while waiters are queued).
@@ -292,7 +282,7 @@ impl Semaphore {
         }
         let mut wakeups = Wakeups::new();
         self.lock().release(n, &mut wakeups);
-        wake_all(wakeups);
+        wakeups.wake_all();
     }
 
     /// Polls one acquire: `Ready(Ok)` once all of `pending.needed` permits belong to the
@@ -351,7 +341,7 @@ impl Semaphore {
                 }
             }
         };
-        wake_all(wakeups);
+        wakeups.wake_all();
         match poll {
             Poll::Pending => park::record(pending.reason, pending.site),
             Poll::Ready(_) => {
@@ -377,7 +367,7 @@ impl Semaphore {
             };
             state.release(assigned as usize, &mut wakeups);
         }
-        wake_all(wakeups);
+        wakeups.wake_all();
     }
 }
 

@@ -12,9 +12,10 @@
 //! magazines moves one to the depot, allocating from two empty ones takes one from it (Bonwick's
 //! magazines): one lock per `MAGAZINE` blocks that move between threads, none otherwise. What
 //! is cached is bounded: the depot keeps `DEPOT_MAX` magazines per class and frees the rest
-//! (at most 16 × 64 × (64 + 128 + … + 512) B ≈ 2.25 MiB over all classes, and only as much as
-//! bursts of tasks left behind), and a thread keeps at most two magazines per class (≈ 288 KiB)
-//! until it exits, when its cache is freed.
+//! (512 blocks of a class: 64 KiB of 128-byte cells; 4.3 MiB if every one of the 32 classes
+//! were full, and only as much as bursts of tasks left behind), and a thread keeps at most two
+//! magazines per class until it exits, when its cache is freed. Classes are 16 bytes apart,
+//! malloc's own granularity, so a cell takes no more memory than a plain allocation would.
 //!
 //! A block of a class is always allocated and freed with the class's layout, so a cell freed
 //! where no cache is reachable (a thread-local destructor running after the cache's) goes
@@ -45,14 +46,15 @@ mod cache {
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     use std::sync::Mutex;
 
-    const CLASS_BYTES: usize = 64;
-    const CLASSES: usize = 8;
+    const CLASS_BYTES: usize = 16;
+    const CLASSES: usize = 32;
     /// Blocks moved between a thread and the depot at once.
-    const MAGAZINE: usize = 64;
+    const MAGAZINE: usize = 32;
     /// Full magazines the depot keeps per class.
     const DEPOT_MAX: usize = 16;
-    /// The largest alignment the classes serve; cells aligned more go to the allocator.
-    const ALIGN: usize = 16;
+    /// The largest alignment the classes serve (a block of 8 short of a multiple of 16 is
+    /// 8-aligned); cells aligned more go to the allocator.
+    const ALIGN: usize = 8;
 
     /// A free block of some class's layout.
     struct Block(NonNull<u8>);
@@ -110,16 +112,23 @@ mod cache {
         };
     }
 
+    /// Block sizes are 8 short of a multiple of 16 (8, 24, …, 504): with malloc's 8-byte
+    /// chunk header, each block is exactly one of its chunk sizes, so a cell costs what a
+    /// plain allocation of it would.
+    fn class_size(class: usize) -> usize {
+        (class + 1) * CLASS_BYTES - 8
+    }
+
     fn class_of(layout: Layout) -> Option<usize> {
-        if layout.align() > ALIGN || layout.size() > CLASSES * CLASS_BYTES {
+        if layout.align() > ALIGN || layout.size() > class_size(CLASSES - 1) {
             return None;
         }
-        Some(layout.size().max(1).div_ceil(CLASS_BYTES) - 1)
+        Some((layout.size() + 8).div_ceil(CLASS_BYTES) - 1)
     }
 
     fn class_layout(class: usize) -> Layout {
-        // Cannot fail: a small multiple of 64 with a power-of-two alignment.
-        Layout::from_size_align((class + 1) * CLASS_BYTES, ALIGN).expect("a valid class layout")
+        // Cannot fail: a small size with a power-of-two alignment.
+        Layout::from_size_align(class_size(class), ALIGN).expect("a valid class layout")
     }
 
     /// Moves `value` into a cell-cache block (or a plain allocation, for a large or over-aligned
@@ -299,12 +308,13 @@ mod cache {
         fn every_size_keeps_its_value_and_is_dropped_once() {
             let drops = Arc::new(AtomicUsize::new(0));
             round_trip::<1>(&drops);
-            round_trip::<56>(&drops); // exactly one 64-byte class with the Arc
+            round_trip::<48>(&drops); // exactly a class's size (56 bytes) with the Arc
             round_trip::<57>(&drops);
             round_trip::<300>(&drops);
-            round_trip::<504>(&drops); // the largest class
+            round_trip::<496>(&drops); // the largest class (504 bytes)
+            round_trip::<504>(&drops); // just past it: the allocator's
             round_trip::<4000>(&drops); // too large: the allocator's
-            assert_eq!(drops.load(Relaxed), 6);
+            assert_eq!(drops.load(Relaxed), 7);
         }
 
         #[test]
@@ -316,11 +326,12 @@ mod cache {
             unsafe { deallocate(first) };
             // The allocator itself would hand the freed chunk to the next request of its size
             // (glibc's tcache): one of the class's size, straight from it, must not get it.
-            let decoy = raw_alloc(class_layout(1));
+            let class = class_of(Layout::new::<Counted<100>>()).unwrap();
+            let decoy = raw_alloc(class_layout(class));
             assert_ne!(decoy.as_ptr() as usize, address);
             let second = allocate(Counted(drops.clone(), [1; 100]));
             assert_eq!(second.as_ptr() as usize, address);
-            free_block(1, decoy);
+            free_block(class, decoy);
             // SAFETY: as above.
             unsafe { deallocate(second) };
         }
@@ -384,7 +395,7 @@ mod cache {
             });
             assert!(result.is_err());
             // Released to this thread's cache: the next block of the class is the same one.
-            let again = allocate([0u8; 88]);
+            let again = allocate([0u8; 80]);
             assert_eq!(again.as_ptr() as usize, address);
             // SAFETY: from `allocate`, used no more.
             unsafe { deallocate(again) };

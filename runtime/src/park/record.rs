@@ -231,7 +231,6 @@ pub(crate) fn decode_key(key: u64) -> Option<(ParkReason, Option<&'static Locati
 struct Current {
     record: Cell<*const Record>,
     recorded: Cell<bool>,
-    task_id: Cell<u64>,
     table: Cell<*const ParkTable>,
     /// Nesting depth of `select`s collecting their cases on this thread.
     collecting: Cell<u32>,
@@ -245,7 +244,6 @@ thread_local! {
         Current {
             record: Cell::new(ptr::null()),
             recorded: Cell::new(false),
-            task_id: Cell::new(0),
             table: Cell::new(ptr::null()),
             collecting: Cell::new(0),
             now: Cell::new(0),
@@ -353,7 +351,13 @@ pub(crate) fn recorded_this_poll() -> bool {
 
 /// The id of the task being polled on this thread (0: none).
 pub(crate) fn current_task_id() -> u64 {
-    with_current(|c| c.task_id.get())
+    let record = with_current(|c| c.record.get());
+    if record.is_null() {
+        return 0;
+    }
+    // SAFETY: `record` is set by `PollScope::enter` from the header of the task being polled
+    // on this thread, which lives until the scope ends.
+    unsafe { crate::task::id_of_record(record) }
 }
 
 /// Reads the clock into the worker's cached time, which stamps the parks of the polls that
@@ -396,7 +400,7 @@ pub(crate) struct PollScope<'a> {
 impl<'a> PollScope<'a> {
     /// Inlined into the task poll (a call here cost a tenth of the recording's instructions).
     #[inline(always)]
-    pub(crate) fn enter(record: &'a Record, polls: &AtomicU32, task_id: u64) -> PollScope<'a> {
+    pub(crate) fn enter(record: &'a Record, polls: &AtomicU32) -> PollScope<'a> {
         let word = record.word.load(Relaxed);
         polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
         let now = with_current(|current| {
@@ -410,11 +414,10 @@ impl<'a> PollScope<'a> {
                     let parked = now.saturating_sub(record.since.load(Relaxed));
                     // SAFETY: the table pointer is installed by `set_worker_table` for the
                     // lifetime of a guard held by the worker loop that is polling us.
-                    unsafe { (*table).add(word & !PARKED, parked) };
+                    unsafe { (*table).add(word, parked) };
                 }
             }
             current.record.set(record);
-            current.task_id.set(task_id);
             current.recorded.set(false);
             now
         });
@@ -439,10 +442,7 @@ impl<'a> PollScope<'a> {
 impl Drop for PollScope<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        with_current(|current| {
-            current.record.set(ptr::null());
-            current.task_id.set(0);
-        });
+        with_current(|current| current.record.set(ptr::null()));
     }
 }
 

@@ -54,7 +54,7 @@ pub(crate) struct PollScope;
 
 impl PollScope {
     #[inline(always)]
-    pub(crate) fn enter(_record: &Record, _polls: &AtomicU32, _task_id: u64) -> PollScope {
+    pub(crate) fn enter(_record: &Record, _polls: &AtomicU32) -> PollScope {
         PollScope
     }
     #[inline(always)]

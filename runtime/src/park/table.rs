@@ -21,7 +21,7 @@ pub(crate) struct ParkTable {
 
 #[derive(Default)]
 struct Slot {
-    /// The park word without its PARKED bit; 0 while free.
+    /// The park word (reason and site, PARKED bit set: it is never 0); 0 while free.
     key: AtomicU64,
     count: AtomicU64,
     total_ns: AtomicU64,
@@ -90,9 +90,7 @@ impl Slot {
     #[inline]
     fn bump(&self, parked_ns: u64) {
         self.count.store(self.count.load(Relaxed) + 1, Relaxed);
-        self.total_ns.store(
-            self.total_ns.load(Relaxed).saturating_add(parked_ns),
-            Relaxed,
-        );
+        self.total_ns
+            .store(self.total_ns.load(Relaxed).wrapping_add(parked_ns), Relaxed);
     }
 }

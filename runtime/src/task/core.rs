@@ -29,6 +29,22 @@ pub(crate) struct Header {
     pub(super) polls: AtomicU32,
 }
 
+/// The id of the task whose header holds `record` (the park module keeps only a pointer to the
+/// record of the task it is polling; this spares it a second thread-local per poll).
+///
+/// # Safety
+/// `record` points to the `record` field of a live `Header`.
+#[cfg(all(feature = "profiling", not(loom)))]
+pub(crate) unsafe fn id_of_record(record: *const park::Record) -> u64 {
+    // SAFETY: per the contract, stepping back by the field's offset gives its live header.
+    let header = unsafe {
+        &*record
+            .byte_sub(std::mem::offset_of!(Header, record))
+            .cast::<Header>()
+    };
+    header.meta.id.as_u64()
+}
+
 /// What a snapshot shows about a task that never changes after spawn.
 pub(crate) struct Meta {
     pub(crate) id: TaskId,

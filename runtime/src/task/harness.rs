@@ -85,7 +85,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let header = self.header();
         let waker = waker_ref(self.cell.cast());
         let mut cx = Context::from_waker(&waker);
-        let scope = park::PollScope::enter(&header.record, &header.polls, header.meta.id.as_u64());
+        let scope = park::PollScope::enter(&header.record, &header.polls);
         let core = self.core();
         let result = coop::budget(|| {
             panic::catch_unwind(AssertUnwindSafe(|| {

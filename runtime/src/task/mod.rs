@@ -44,6 +44,8 @@ mod waker;
 mod yield_now;
 
 pub use self::builder::Builder;
+#[cfg(all(feature = "profiling", not(loom)))]
+pub(crate) use self::core::id_of_record;
 pub(crate) use self::core::Meta;
 pub use self::error::JoinError;
 pub use self::group::{Group, GroupWait, SpawnLimited};

@@ -328,19 +328,12 @@ impl Drop for CaseCollector {
     }
 }
 
-/// The task polled on this thread gave up the worker without parking (`yield_now`, budget).
+/// The task polled on this thread gave up the worker without parking (`yield_now`, budget):
+/// its word already lacks PARKED (cleared when the poll began), so there is only the
+/// `unknown` check to skip.
 #[inline]
 pub(crate) fn record_yield() {
-    with_current(|current| {
-        let record = current.record.get();
-        if !record.is_null() {
-            // SAFETY: as in `record_code`.
-            let record = unsafe { &*record };
-            let word = record.word.load(Relaxed);
-            record.word.store(word & !PARKED, Relaxed);
-            current.recorded.set(true);
-        }
-    });
+    with_current(|current| current.recorded.set(true));
 }
 
 /// Whether a leaf future already recorded a park during the current poll.
@@ -409,6 +402,9 @@ impl<'a> PollScope<'a> {
                 now => now,
             };
             if word & PARKED != 0 {
+                // Resumed: not parked any more. A poll that yields leaves it so, and the next
+                // poll does not count this park again.
+                record.word.store(word & !PARKED, Relaxed);
                 let table = current.table.get();
                 if !table.is_null() {
                     let parked = now.saturating_sub(record.since.load(Relaxed));

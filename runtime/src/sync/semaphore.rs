@@ -5,9 +5,27 @@
 //! it popped and woken, and the rest goes to the next waiter. So a large `acquire_many` at the
 //! head holds back every later waiter, however small: nobody starves.
 //!
-//! Invariants, under the state mutex:
-//! - while the semaphore is open and a waiter is queued, `permits` is zero (anything free
-//!   would have been assigned to the head);
+//! # The state word and the queue lock
+//!
+//! The free permits, and whether anyone is queued, live in one atomic word
+//! (`permits << PERMIT_SHIFT | QUEUED | CLOSED`), so an acquire that finds permits free and
+//! nobody queued, and a release that finds nobody queued, each complete with one
+//! compare-and-swap and never touch the queue's mutex. Everything else takes the mutex.
+//!
+//! - `QUEUED` is set and cleared only under the mutex, and equals "the queue is not empty"
+//!   whenever the mutex is free. An acquirer sets it in the same swap that takes the last free
+//!   permits before it queues itself; a release that sees it set must take the mutex and hand
+//!   its permits to the queue. Because both decisions are swaps on the one word, a release
+//!   racing an acquirer about to queue either lands first (the acquirer's swap fails and it
+//!   sees the permits) or sees `QUEUED` (and waits on the mutex the acquirer holds, then
+//!   serves it): no permit is stranded beside a parked waiter.
+//! - While the semaphore is open and `QUEUED` is set, the word holds no permits: the lock-free
+//!   paths neither take nor add while it is set, and a release under the mutex gives the head
+//!   everything it needs before anything becomes free. So a lock-free acquire never overtakes
+//!   a queued waiter.
+//! - `CLOSED` is set once, under the mutex, and never cleared.
+//!
+//! Invariants of the queue, under the mutex:
 //! - only the head waiter holds partially assigned permits;
 //! - a waiter gone from the queue (its key stale) was assigned everything it asked for, and
 //!   its future owns those permits until it turns them into a permit guard or gives them
@@ -19,6 +37,7 @@
 
 use super::error::{AcquireError, TryAcquireError};
 use crate::coop;
+use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
 use crate::waitlist::{WaitKey, WaitList, Wakeups};
@@ -55,20 +74,39 @@ use std::task::{ready, Context, Poll, Waker};
 /// # });
 /// ```
 pub struct Semaphore {
-    state: Mutex<State>,
-}
-
-struct State {
-    /// Free permits. Zero while the semaphore is open and a waiter is queued.
-    permits: usize,
-    closed: bool,
-    waiters: WaitList<Waiter>,
+    /// `permits << PERMIT_SHIFT | QUEUED | CLOSED`; see the module doc for who may change what.
+    word: AtomicUsize,
+    /// The waiters, oldest first. Holding this mutex is what lets a thread set or clear
+    /// `QUEUED`, set `CLOSED`, or change the word while `QUEUED` is set.
+    waiters: Mutex<WaitList<Waiter>>,
 }
 
 struct Waiter {
     /// Permits still to be assigned: at least 1 while queued.
     remaining: u32,
     waker: Waker,
+}
+
+/// Set once the semaphore is closed; never cleared.
+const CLOSED: usize = 0b01;
+/// Set while the wait queue is not empty; changed only under the queue mutex.
+const QUEUED: usize = 0b10;
+/// The free permits sit above the flag bits.
+const PERMIT_SHIFT: u32 = 2;
+
+fn permits_in(word: usize) -> usize {
+    word >> PERMIT_SHIFT
+}
+
+/// What an acquire that must not park can do with the word right now.
+#[must_use]
+enum TryTake {
+    /// The permits were taken.
+    Taken,
+    /// Closed: no acquire may succeed.
+    Closed,
+    /// Too few free permits, or waiters queued ahead.
+    NoPermits,
 }
 
 impl Semaphore {
@@ -86,16 +124,13 @@ impl Semaphore {
             Semaphore::MAX_PERMITS
         );
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(permits << PERMIT_SHIFT),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        lock(&self.state)
+    fn lock(&self) -> MutexGuard<'_, WaitList<Waiter>> {
+        lock(&self.waiters)
     }
 
     /// Waits for one permit, parking (reason `semaphore acquire`) behind earlier waiters.
@@ -206,16 +241,36 @@ impl Semaphore {
 
     /// Takes `n` permits without parking, if they are free now.
     pub(crate) fn try_take(&self, n: u32) -> Result<(), TryAcquireError> {
-        let mut state = self.lock();
-        if state.closed {
-            return Err(TryAcquireError::Closed);
+        match self.take_free(n) {
+            TryTake::Taken => Ok(()),
+            TryTake::Closed => Err(TryAcquireError::Closed),
+            TryTake::NoPermits => Err(TryAcquireError::NoPermits),
         }
-        // Open with waiters queued means no free permits: a try never overtakes the queue.
-        if state.permits < n as usize {
-            return Err(TryAcquireError::NoPermits);
+    }
+
+    /// The lock-free acquire: takes `n` free permits if nobody is queued ahead.
+    fn take_free(&self, n: u32) -> TryTake {
+        let wanted = (n as usize) << PERMIT_SHIFT;
+        // Acquire pairs with the Release of whoever gave the permits back, so that what they
+        // did while holding them (a `Mutex`'s data) is visible to us.
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            if word & CLOSED != 0 {
+                return TryTake::Closed;
+            }
+            if word & QUEUED != 0 || word < wanted {
+                return TryTake::NoPermits;
+            }
+            match self.word.compare_exchange_weak(
+                word,
+                word - wanted,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return TryTake::Taken,
+                Err(actual) => word = actual,
+            }
         }
-        state.permits -= n as usize;
-        Ok(())
     }
 
     /// Adds `n` permits, handing them to queued waiters first (in order).
@@ -223,25 +278,18 @@ impl Semaphore {
     /// # Panics
     /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
     pub fn add_permits(&self, n: usize) {
-        let mut wakeups = Wakeups::new();
-        {
-            let mut state = self.lock();
-            let total = state.permits.saturating_add(n);
-            if total > Semaphore::MAX_PERMITS {
-                drop(state);
-                panic!(
-                    "adding {n} permits would exceed Semaphore::MAX_PERMITS ({})",
-                    Semaphore::MAX_PERMITS
-                );
-            }
-            state.release(n, &mut wakeups);
-        }
-        wakeups.wake_all();
+        // Checked before any permit reaches a waiter, so a panic leaves nothing half done.
+        assert!(
+            n <= Semaphore::MAX_PERMITS,
+            "adding {n} permits would exceed Semaphore::MAX_PERMITS ({})",
+            Semaphore::MAX_PERMITS
+        );
+        self.give_back(n);
     }
 
     /// The permits free right now (zero while waiters are queued).
     pub fn available_permits(&self) -> usize {
-        self.lock().permits
+        permits_in(self.word.load(Ordering::Acquire))
     }
 
     /// Closes the semaphore: every queued and future `acquire` fails with [`AcquireError`]
@@ -260,10 +308,10 @@ impl Semaphore {
     /// ```
     pub fn close(&self) {
         let wakeups: Vec<Waker> = {
-            let mut state = self.lock();
-            state.closed = true;
+            let mut waiters = self.lock();
+            self.word.fetch_or(CLOSED, Ordering::AcqRel);
             // They stay queued: each takes itself out on its next poll (see the module doc).
-            state.waiters.iter_mut().map(|w| w.waker.clone()).collect()
+            waiters.iter_mut().map(|w| w.waker.clone()).collect()
         };
         for waker in wakeups {
             waker.wake();
@@ -272,7 +320,7 @@ impl Semaphore {
 
     /// True once [`close`](Semaphore::close) was called.
     pub fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.word.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Gives back `n` permits taken by a guard.
@@ -280,8 +328,32 @@ impl Semaphore {
         if n == 0 {
             return;
         }
+        self.give_back(n);
+    }
+
+    /// Gives `n` permits to the semaphore: straight into the word if nobody is queued,
+    /// otherwise to the queue under its mutex.
+    fn give_back(&self, n: usize) {
+        let mut word = self.word.load(Ordering::Relaxed);
+        while word & QUEUED == 0 {
+            // Release publishes what the holder did with the permits to their next taker.
+            match self.word.compare_exchange_weak(
+                word,
+                add_permits_to(word, n),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(actual) => word = actual,
+            }
+        }
+        // Someone is queued (or was, a moment ago): `release_locked` reads the word again
+        // under the mutex, where `QUEUED` cannot change.
         let mut wakeups = Wakeups::new();
-        self.lock().release(n, &mut wakeups);
+        {
+            let mut waiters = self.lock();
+            self.release_locked(&mut waiters, n, &mut wakeups);
+        }
         wakeups.wake_all();
     }
 
@@ -293,55 +365,17 @@ impl Semaphore {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
         let permit = ready!(coop::poll_proceed(cx));
-        let needed = pending.needed;
-        let mut wakeups = Wakeups::new();
-        let poll = {
-            let mut state = self.lock();
-            match pending.key {
-                None if pending.done => panic!("acquire future polled after completion"),
-                None if state.closed => Poll::Ready(Err(AcquireError(()))),
-                None if state.permits >= needed as usize => {
-                    // Open and permits free: nobody is queued (module invariant).
-                    state.permits -= needed as usize;
-                    Poll::Ready(Ok(()))
-                }
-                None => {
-                    // Queue empty iff permits are free: then we are the head, and take what
-                    // there is now.
-                    let assigned = state.permits as u32;
-                    state.permits = 0;
-                    pending.key = Some(state.waiters.push_back(Waiter {
-                        remaining: needed - assigned,
-                        waker: cx.waker().clone(),
-                    }));
-                    Poll::Pending
-                }
-                Some(key) => {
-                    let closed = state.closed;
-                    match state.waiters.get_mut(key) {
-                        // Gone from the queue: granted in full.
-                        None => {
-                            pending.key = None;
-                            Poll::Ready(Ok(()))
-                        }
-                        Some(_) if closed => {
-                            pending.key = None;
-                            let waiter = state.waiters.remove(key);
-                            let waiter = waiter.expect("invariant: waiter just seen");
-                            state.release((needed - waiter.remaining) as usize, &mut wakeups);
-                            Poll::Ready(Err(AcquireError(())))
-                        }
-                        Some(waiter) => {
-                            if !waiter.waker.will_wake(cx.waker()) {
-                                waiter.waker = cx.waker().clone();
-                            }
-                            Poll::Pending
-                        }
-                    }
-                }
-            }
+        let poll = match pending.key {
+            None if pending.done => panic!("acquire future polled after completion"),
+            None => match self.take_free(pending.needed) {
+                TryTake::Taken => Poll::Ready(Ok(())),
+                TryTake::Closed => Poll::Ready(Err(AcquireError(()))),
+                // Zero permits are always there, even behind a queue.
+                TryTake::NoPermits if pending.needed == 0 => Poll::Ready(Ok(())),
+                TryTake::NoPermits => self.take_or_queue(pending, cx),
+            },
+            Some(key) => self.poll_queued(pending, key, cx),
         };
-        wakeups.wake_all();
         match poll {
             Poll::Pending => park::record(pending.reason, pending.site),
             Poll::Ready(_) => {
@@ -352,6 +386,88 @@ impl Semaphore {
         poll
     }
 
+    /// The slow path of a first poll: under the mutex, takes the permits if they turned up
+    /// meanwhile, or else takes what is free and queues for the rest.
+    fn take_or_queue(
+        &self,
+        pending: &mut PendingAcquire,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        let needed = pending.needed;
+        let wanted = (needed as usize) << PERMIT_SHIFT;
+        let mut waiters = self.lock();
+        let mut word = self.word.load(Ordering::Acquire);
+        let assigned = loop {
+            if word & CLOSED != 0 {
+                return Poll::Ready(Err(AcquireError(())));
+            }
+            // `QUEUED` is stable while we hold the mutex; with it set the word holds no
+            // permits (module doc), so there is nothing to take and nothing to swap.
+            if word & QUEUED != 0 {
+                debug_assert!(!waiters.is_empty() && permits_in(word) == 0);
+                break 0;
+            }
+            // Nobody queued: take everything we need, or everything there is and mark the
+            // queue busy in the same swap, so a release from now on comes to the mutex.
+            let (next, assigned) = if word >= wanted {
+                (word - wanted, needed)
+            } else {
+                ((word & CLOSED) | QUEUED, permits_in(word) as u32)
+            };
+            match self
+                .word
+                .compare_exchange(word, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break assigned,
+                Err(actual) => word = actual,
+            }
+        };
+        if assigned == needed {
+            return Poll::Ready(Ok(()));
+        }
+        pending.key = Some(waiters.push_back(Waiter {
+            remaining: needed - assigned,
+            waker: cx.waker().clone(),
+        }));
+        Poll::Pending
+    }
+
+    /// A later poll of a queued acquire: granted, failed by `close`, or still waiting.
+    fn poll_queued(
+        &self,
+        pending: &mut PendingAcquire,
+        key: WaitKey,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        let mut wakeups = Wakeups::new();
+        let poll = {
+            let mut waiters = self.lock();
+            let closed = self.word.load(Ordering::Acquire) & CLOSED != 0;
+            match waiters.get_mut(key) {
+                // Gone from the queue: granted in full.
+                None => {
+                    pending.key = None;
+                    Poll::Ready(Ok(()))
+                }
+                Some(_) if closed => {
+                    pending.key = None;
+                    let waiter = waiters.remove(key).expect("invariant: waiter just seen");
+                    let assigned = (pending.needed - waiter.remaining) as usize;
+                    self.release_locked(&mut waiters, assigned, &mut wakeups);
+                    Poll::Ready(Err(AcquireError(())))
+                }
+                Some(waiter) => {
+                    if !waiter.waker.will_wake(cx.waker()) {
+                        waiter.waker = cx.waker().clone();
+                    }
+                    Poll::Pending
+                }
+            }
+        };
+        wakeups.wake_all();
+        poll
+    }
+
     /// Abandons an acquire (its future is dropped): gives back whatever it was assigned.
     pub(crate) fn cancel_acquire(&self, pending: &mut PendingAcquire) {
         let Some(key) = pending.key.take() else {
@@ -359,36 +475,69 @@ impl Semaphore {
         };
         let mut wakeups = Wakeups::new();
         {
-            let mut state = self.lock();
-            let assigned = match state.waiters.remove(key) {
+            let mut waiters = self.lock();
+            let assigned = match waiters.remove(key) {
                 Some(waiter) => pending.needed - waiter.remaining,
                 // Granted, but never turned into a permit guard.
                 None => pending.needed,
             };
-            state.release(assigned as usize, &mut wakeups);
+            // Even with nothing to give back this must run: the queue may now be empty, and
+            // `QUEUED` must follow it.
+            self.release_locked(&mut waiters, assigned as usize, &mut wakeups);
         }
         wakeups.wake_all();
     }
-}
 
-impl State {
-    /// Hands `n` permits to the queue, head first; the rest become free.
-    fn release(&mut self, mut n: usize, wakeups: &mut Wakeups) {
-        if !self.closed {
+    /// Hands `n` permits to the queue, head first; the rest become free, and `QUEUED` is
+    /// brought in line with the queue.
+    ///
+    /// Called with the queue mutex held (`waiters` is its guard).
+    fn release_locked(&self, waiters: &mut WaitList<Waiter>, mut n: usize, wakeups: &mut Wakeups) {
+        let mut word = self.word.load(Ordering::Acquire);
+        if word & CLOSED == 0 {
             while n > 0 {
-                let Some(head) = self.waiters.front_mut() else {
+                let Some(head) = waiters.front_mut() else {
                     break;
                 };
                 let given = n.min(head.remaining as usize);
                 head.remaining -= given as u32;
                 n -= given;
                 if head.remaining == 0 {
-                    let head = self.waiters.pop_front().expect("invariant: head just seen");
+                    let head = waiters.pop_front().expect("invariant: head just seen");
                     wakeups.push(head.waker);
                 }
             }
         }
-        self.permits += n;
+        let queued = if waiters.is_empty() { 0 } else { QUEUED };
+        if n == 0 && word & QUEUED == queued {
+            return;
+        }
+        // Lock-free acquires and releases may still change the word if `QUEUED` was clear.
+        loop {
+            let next = (add_permits_to(word, n) & !QUEUED) | queued;
+            match self
+                .word
+                .compare_exchange_weak(word, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => word = actual,
+            }
+        }
+    }
+}
+
+/// `word` with `n` more free permits.
+///
+/// # Panics
+/// If that would exceed [`Semaphore::MAX_PERMITS`].
+fn add_permits_to(word: usize, n: usize) -> usize {
+    let free = permits_in(word);
+    match free.checked_add(n) {
+        Some(total) if total <= Semaphore::MAX_PERMITS => word + (n << PERMIT_SHIFT),
+        _ => panic!(
+            "adding {n} permits to {free} would exceed Semaphore::MAX_PERMITS ({})",
+            Semaphore::MAX_PERMITS
+        ),
     }
 }
 
@@ -532,11 +681,12 @@ impl Drop for OwnedSemaphorePermit {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
+        let waiters = self.lock();
+        let word = self.word.load(Ordering::Acquire);
         f.debug_struct("Semaphore")
-            .field("permits", &state.permits)
-            .field("waiters", &state.waiters.len())
-            .field("closed", &state.closed)
+            .field("permits", &permits_in(word))
+            .field("waiters", &waiters.len())
+            .field("closed", &(word & CLOSED != 0))
             .finish()
     }
 }
@@ -672,13 +822,128 @@ mod tests {
 
 #[cfg(all(test, loom))]
 mod loom_tests {
-    //! Model checks of the wait queue: hand-off to a parked waiter, and a cancelled waiter
-    //! racing a release. A lost permit or a lost wake-up deadlocks `block_on`, which loom
-    //! reports; the permit count is checked at the end of every model.
+    //! Model checks of the state word and the wait queue: hand-off to a parked waiter, a
+    //! lock-free release racing an acquirer on its way into the queue, close and cancellation
+    //! racing both. A lost permit or a lost wake-up deadlocks `block_on`, which loom reports;
+    //! the permit count is checked at the end of every model.
 
     use super::*;
+    use crate::loom::atomic::AtomicUsize;
     use crate::loom::Arc;
     use loom::thread;
+
+    #[test]
+    fn loom_release_racing_an_acquirer_about_to_queue_lets_it_proceed() {
+        loom::model(|| {
+            // One free and one held: the acquirer of two takes the free one and queues for
+            // the other, unless the lock-free release gets in first.
+            let semaphore = Arc::new(Semaphore::new(2));
+            let held = semaphore.try_acquire().unwrap();
+            let acquirer = {
+                let semaphore = semaphore.clone();
+                thread::spawn(move || {
+                    let permit = loom::future::block_on(semaphore.acquire_many(2)).unwrap();
+                    assert_eq!(permit.num_permits(), 2);
+                })
+            };
+            drop(held);
+            acquirer.join().unwrap();
+            assert_eq!(semaphore.available_permits(), 2, "a permit was lost");
+            assert_eq!(semaphore.word.load(Ordering::Relaxed) & QUEUED, 0);
+        });
+    }
+
+    #[test]
+    fn loom_two_acquirers_one_permit_exactly_one_holds_it_at_a_time() {
+        loom::model(|| {
+            let semaphore = Arc::new(Semaphore::new(1));
+            let holders = Arc::new(AtomicUsize::new(0));
+            let held = semaphore.try_acquire().unwrap();
+            let acquirers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (semaphore, holders) = (semaphore.clone(), holders.clone());
+                    thread::spawn(move || {
+                        let permit = loom::future::block_on(semaphore.acquire()).unwrap();
+                        assert_eq!(holders.fetch_add(1, Ordering::SeqCst), 0, "two holders");
+                        holders.fetch_sub(1, Ordering::SeqCst);
+                        // The other one is woken by this release.
+                        drop(permit);
+                    })
+                })
+                .collect();
+            drop(held);
+            for acquirer in acquirers {
+                acquirer.join().unwrap();
+            }
+            assert_eq!(semaphore.available_permits(), 1, "a permit was lost");
+        });
+    }
+
+    #[test]
+    fn loom_close_racing_an_acquire_fails_it_or_lets_it_finish() {
+        loom::model(|| {
+            // Two wanted, one there: the acquire can only fail, whether it saw the close
+            // before queueing or was woken by it, and must give its one back.
+            let semaphore = Arc::new(Semaphore::new(1));
+            let acquirer = {
+                let semaphore = semaphore.clone();
+                thread::spawn(move || loom::future::block_on(semaphore.acquire_many(2)).is_err())
+            };
+            semaphore.close();
+            assert!(acquirer.join().unwrap(), "two permits were never there");
+            assert_eq!(
+                semaphore.available_permits(),
+                1,
+                "the partial permit was lost"
+            );
+            assert!(semaphore.try_acquire().is_err());
+        });
+    }
+
+    #[test]
+    fn loom_close_racing_an_acquire_and_a_release() {
+        loom::model(|| {
+            let semaphore = Arc::new(Semaphore::new(0));
+            let acquirer = {
+                let semaphore = semaphore.clone();
+                thread::spawn(move || {
+                    // Granted or failed, depending on which came first; the permit comes back
+                    // either way.
+                    let _ = loom::future::block_on(semaphore.acquire());
+                })
+            };
+            semaphore.add_permits(1);
+            semaphore.close();
+            acquirer.join().unwrap();
+            assert_eq!(semaphore.available_permits(), 1, "a permit was lost");
+        });
+    }
+
+    #[test]
+    fn loom_dropped_partial_acquire_passes_its_permits_to_the_next_waiter() {
+        loom::model(|| {
+            let semaphore = Arc::new(Semaphore::new(2));
+            let first = semaphore.try_acquire().unwrap();
+            let second = semaphore.try_acquire().unwrap();
+            let cancelled = {
+                let semaphore = semaphore.clone();
+                thread::spawn(move || {
+                    let mut acquire = semaphore.acquire_many(2);
+                    // Queued with none, one or both assigned, or granted outright; dropped.
+                    let _ = poll_once(&mut acquire);
+                    drop(acquire);
+                })
+            };
+            drop(first);
+            drop(second);
+            // Whatever the dropped acquire was holding must reach this one.
+            let permit = loom::future::block_on(semaphore.acquire_many(2)).unwrap();
+            drop(permit);
+            cancelled.join().unwrap();
+            assert_eq!(semaphore.available_permits(), 2, "a permit was lost");
+            assert_eq!(semaphore.word.load(Ordering::Relaxed) & QUEUED, 0);
+        });
+    }
 
     fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
         Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))

@@ -29,7 +29,12 @@
 //! - only the head waiter holds partially assigned permits;
 //! - a waiter gone from the queue (its key stale) was assigned everything it asked for, and
 //!   its future owns those permits until it turns them into a permit guard or gives them
-//!   back on drop.
+//!   back on drop;
+//! - only the head leaves the queue granted, and waiters are ticketed in queue order, so
+//!   `served` (the ticket of the last one granted) tells every waiter, without the mutex,
+//!   whether it was granted: the woken waiter's poll and a granted future's drop skip the
+//!   mutex. A waiter removed by cancel or after close was never granted, and its ticket is
+//!   never served.
 //!
 //! `close` leaves the waiters queued and wakes them; each finds the semaphore closed on its
 //! next poll, takes itself out and gives back what it had been assigned. That keeps "my key is
@@ -76,15 +81,34 @@ use std::task::{ready, Context, Poll, Waker};
 pub struct Semaphore {
     /// `permits << PERMIT_SHIFT | QUEUED | CLOSED`; see the module doc for who may change what.
     word: AtomicUsize,
-    /// The waiters, oldest first. Holding this mutex is what lets a thread set or clear
-    /// `QUEUED`, set `CLOSED`, or change the word while `QUEUED` is set.
-    waiters: Mutex<WaitList<Waiter>>,
+    /// The ticket of the waiter most recently granted in full, stored (under the queue mutex)
+    /// as it leaves the head. Tickets are handed out in queue order and only the head is ever
+    /// granted, so a waiter whose ticket is at most this one was granted: it can tell without
+    /// taking the mutex.
+    served: AtomicUsize,
+    /// Holding this mutex is what lets a thread set or clear `QUEUED`, set `CLOSED`, or change
+    /// the word while `QUEUED` is set.
+    queue: Mutex<Queue>,
+}
+
+struct Queue {
+    /// Oldest first.
+    waiters: WaitList<Waiter>,
+    /// The ticket given to the last waiter queued; `served` never passes it.
+    last_ticket: usize,
 }
 
 struct Waiter {
     /// Permits still to be assigned: at least 1 while queued.
     remaining: u32,
+    ticket: usize,
     waker: Waker,
+}
+
+/// `ticket` was granted, given `served`. Tickets wrap; they are compared as a difference, which
+/// is right while fewer than `isize::MAX` waiters are queued at once.
+fn served_includes(served: usize, ticket: usize) -> bool {
+    served.wrapping_sub(ticket) as isize >= 0
 }
 
 /// Set once the semaphore is closed; never cleared.
@@ -125,12 +149,16 @@ impl Semaphore {
         );
         Semaphore {
             word: AtomicUsize::new(permits << PERMIT_SHIFT),
-            waiters: Mutex::new(WaitList::new()),
+            served: AtomicUsize::new(0),
+            queue: Mutex::new(Queue {
+                waiters: WaitList::new(),
+                last_ticket: 0,
+            }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, WaitList<Waiter>> {
-        lock(&self.waiters)
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        lock(&self.queue)
     }
 
     /// Waits for one permit, parking (reason `semaphore acquire`) behind earlier waiters.
@@ -308,10 +336,10 @@ impl Semaphore {
     /// ```
     pub fn close(&self) {
         let wakeups: Vec<Waker> = {
-            let mut waiters = self.lock();
+            let mut queue = self.lock();
             self.word.fetch_or(CLOSED, Ordering::AcqRel);
             // They stay queued: each takes itself out on its next poll (see the module doc).
-            waiters.iter_mut().map(|w| w.waker.clone()).collect()
+            queue.waiters.iter_mut().map(|w| w.waker.clone()).collect()
         };
         for waker in wakeups {
             waker.wake();
@@ -351,8 +379,8 @@ impl Semaphore {
         // under the mutex, where `QUEUED` cannot change.
         let mut wakeups = Wakeups::new();
         {
-            let mut waiters = self.lock();
-            self.release_locked(&mut waiters, n, &mut wakeups);
+            let mut queue = self.lock();
+            self.release_locked(&mut queue, n, &mut wakeups);
         }
         wakeups.wake_all();
     }
@@ -395,7 +423,7 @@ impl Semaphore {
     ) -> Poll<Result<(), AcquireError>> {
         let needed = pending.needed;
         let wanted = (needed as usize) << PERMIT_SHIFT;
-        let mut waiters = self.lock();
+        let mut queue = self.lock();
         let mut word = self.word.load(Ordering::Acquire);
         let assigned = loop {
             if word & CLOSED != 0 {
@@ -404,7 +432,7 @@ impl Semaphore {
             // `QUEUED` is stable while we hold the mutex; with it set the word holds no
             // permits (module doc), so there is nothing to take and nothing to swap.
             if word & QUEUED != 0 {
-                debug_assert!(!waiters.is_empty() && permits_in(word) == 0);
+                debug_assert!(!queue.waiters.is_empty() && permits_in(word) == 0);
                 break 0;
             }
             // Nobody queued: take everything we need, or everything there is and mark the
@@ -425,8 +453,11 @@ impl Semaphore {
         if assigned == needed {
             return Poll::Ready(Ok(()));
         }
-        pending.key = Some(waiters.push_back(Waiter {
+        queue.last_ticket = queue.last_ticket.wrapping_add(1);
+        pending.ticket = queue.last_ticket;
+        pending.key = Some(queue.waiters.push_back(Waiter {
             remaining: needed - assigned,
+            ticket: pending.ticket,
             waker: cx.waker().clone(),
         }));
         Poll::Pending
@@ -439,11 +470,17 @@ impl Semaphore {
         key: WaitKey,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
+        // The usual case, woken because granted: no need for the mutex. Acquire pairs with
+        // the Release that published the grant, after the permits' last holder let go.
+        if self.granted(pending.ticket) {
+            pending.key = None;
+            return Poll::Ready(Ok(()));
+        }
         let mut wakeups = Wakeups::new();
         let poll = {
-            let mut waiters = self.lock();
+            let mut queue = self.lock();
             let closed = self.word.load(Ordering::Acquire) & CLOSED != 0;
-            match waiters.get_mut(key) {
+            match queue.waiters.get_mut(key) {
                 // Gone from the queue: granted in full.
                 None => {
                     pending.key = None;
@@ -451,9 +488,10 @@ impl Semaphore {
                 }
                 Some(_) if closed => {
                     pending.key = None;
-                    let waiter = waiters.remove(key).expect("invariant: waiter just seen");
+                    let waiter = queue.waiters.remove(key);
+                    let waiter = waiter.expect("invariant: waiter just seen");
                     let assigned = (pending.needed - waiter.remaining) as usize;
-                    self.release_locked(&mut waiters, assigned, &mut wakeups);
+                    self.release_locked(&mut queue, assigned, &mut wakeups);
                     Poll::Ready(Err(AcquireError(())))
                 }
                 Some(waiter) => {
@@ -473,26 +511,37 @@ impl Semaphore {
         let Some(key) = pending.key.take() else {
             return;
         };
+        if self.granted(pending.ticket) {
+            // Out of the queue and ours: an ordinary release.
+            self.give_back(pending.needed as usize);
+            return;
+        }
         let mut wakeups = Wakeups::new();
         {
-            let mut waiters = self.lock();
-            let assigned = match waiters.remove(key) {
+            let mut queue = self.lock();
+            let assigned = match queue.waiters.remove(key) {
                 Some(waiter) => pending.needed - waiter.remaining,
                 // Granted, but never turned into a permit guard.
                 None => pending.needed,
             };
             // Even with nothing to give back this must run: the queue may now be empty, and
             // `QUEUED` must follow it.
-            self.release_locked(&mut waiters, assigned as usize, &mut wakeups);
+            self.release_locked(&mut queue, assigned as usize, &mut wakeups);
         }
         wakeups.wake_all();
+    }
+
+    /// True if the waiter holding `ticket` was granted everything it asked for.
+    fn granted(&self, ticket: usize) -> bool {
+        served_includes(self.served.load(Ordering::Acquire), ticket)
     }
 
     /// Hands `n` permits to the queue, head first; the rest become free, and `QUEUED` is
     /// brought in line with the queue.
     ///
-    /// Called with the queue mutex held (`waiters` is its guard).
-    fn release_locked(&self, waiters: &mut WaitList<Waiter>, mut n: usize, wakeups: &mut Wakeups) {
+    /// Called with the queue mutex held (`queue` is its guard).
+    fn release_locked(&self, queue: &mut Queue, mut n: usize, wakeups: &mut Wakeups) {
+        let waiters = &mut queue.waiters;
         let mut word = self.word.load(Ordering::Acquire);
         if word & CLOSED == 0 {
             while n > 0 {
@@ -504,6 +553,8 @@ impl Semaphore {
                 n -= given;
                 if head.remaining == 0 {
                     let head = waiters.pop_front().expect("invariant: head just seen");
+                    // Release: the grant carries the permits' history to the waiter.
+                    self.served.store(head.ticket, Ordering::Release);
                     wakeups.push(head.waker);
                 }
             }
@@ -546,6 +597,8 @@ pub(crate) struct PendingAcquire {
     needed: u32,
     /// Our queue entry while parked; once it is stale, all `needed` permits are ours.
     key: Option<WaitKey>,
+    /// Our place in line while `key` is set: once `served` reaches it, we were granted.
+    ticket: usize,
     /// Set once the future returned `Ready`.
     done: bool,
     reason: ParkReason,
@@ -561,6 +614,7 @@ impl PendingAcquire {
         PendingAcquire {
             needed,
             key: None,
+            ticket: 0,
             done: false,
             reason,
             site,
@@ -681,11 +735,11 @@ impl Drop for OwnedSemaphorePermit {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let waiters = self.lock();
+        let queue = self.lock();
         let word = self.word.load(Ordering::Acquire);
         f.debug_struct("Semaphore")
             .field("permits", &permits_in(word))
-            .field("waiters", &waiters.len())
+            .field("waiters", &queue.waiters.len())
             .field("closed", &(word & CLOSED != 0))
             .finish()
     }

@@ -2,8 +2,10 @@
 //! in FIFO order and a dropped `lock` future loses nothing.
 //!
 //! The data cell is `std::cell::UnsafeCell`, not the `crate::loom` one: every access to it is
-//! ordered by the semaphore's mutex (which loom does model-check), and the facade's cell has
-//! neither `?Sized` support nor `into_inner`.
+//! ordered by the semaphore's permit hand-off (Acquire when a permit is taken, from the state
+//! word or a grant, Release when it is given back; the semaphore's loom models check that
+//! ordering with a loom cell), and the facade's cell has neither `?Sized` support nor
+//! `into_inner`.
 
 use super::error::TryLockError;
 use super::semaphore::{PendingAcquire, Semaphore};

@@ -886,6 +886,51 @@ mod loom_tests {
     use crate::loom::Arc;
     use loom::thread;
 
+    /// A cell that only permit holders touch; loom reports any two accesses the semaphore
+    /// fails to order.
+    struct Guarded(crate::loom::UnsafeCell<usize>);
+
+    // SAFETY: every access in these models is made while holding the semaphore's only
+    // permit, which is what the model checks orders them.
+    unsafe impl Sync for Guarded {}
+
+    impl Guarded {
+        fn bump(&self) {
+            // SAFETY: called only by the holder of the one permit (see the `Sync` impl).
+            self.0.with_mut(|value| unsafe { *value += 1 });
+        }
+    }
+
+    #[test]
+    fn loom_permit_hand_off_orders_the_holders_accesses() {
+        loom::model(|| {
+            // What `Mutex` relies on: a permit taken lock-free, handed off through the queue,
+            // or seen granted through `served`, comes with everything its last holder did.
+            let semaphore = Arc::new(Semaphore::new(1));
+            let data = Arc::new(Guarded(crate::loom::UnsafeCell::new(0)));
+            let held = semaphore.try_acquire().unwrap();
+            let lockers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (semaphore, data) = (semaphore.clone(), data.clone());
+                    thread::spawn(move || {
+                        let permit = loom::future::block_on(semaphore.acquire()).unwrap();
+                        data.bump();
+                        drop(permit);
+                    })
+                })
+                .collect();
+            data.bump();
+            drop(held);
+            for locker in lockers {
+                locker.join().unwrap();
+            }
+            let permit = semaphore.try_acquire().unwrap();
+            // SAFETY: we hold the only permit, and every other holder has been joined.
+            data.0.with(|value| assert_eq!(unsafe { *value }, 3));
+            drop(permit);
+        });
+    }
+
     #[test]
     fn loom_release_racing_an_acquirer_about_to_queue_lets_it_proceed() {
         loom::model(|| {

@@ -62,6 +62,7 @@ pub(crate) struct RawPark {
 }
 
 impl Record {
+    #[inline]
     pub(crate) fn new(name: Option<Arc<str>>) -> Record {
         let cold = match name {
             None => ptr::null_mut(),
@@ -173,20 +174,30 @@ impl Record {
 }
 
 impl Drop for Record {
+    #[inline]
     fn drop(&mut self) {
         let cold = *self.cold.get_mut();
-        if cold.is_null() {
-            return;
+        if !cold.is_null() {
+            // SAFETY: `cold` came from `Box::into_raw` and is owned by this record alone.
+            unsafe { free_cold(cold) };
         }
-        // SAFETY: `cold` came from `Box::into_raw` and is owned by this record alone.
-        let mut cold = unsafe { Box::from_raw(cold) };
-        let mut buf = *cold.cases.get_mut();
-        while !buf.is_null() {
-            // SAFETY: every buffer in the chain came from `Box::into_raw` in `write_cases`
-            // and is owned by this record alone; the task is being freed.
-            let owned = unsafe { Box::from_raw(buf) };
-            buf = owned.older;
-        }
+    }
+}
+
+/// Frees a record's name and `select` case buffers (few tasks have any).
+///
+/// # Safety
+/// `cold` came from `Box::into_raw` and is owned by the caller alone.
+#[cold]
+unsafe fn free_cold(cold: *mut Cold) {
+    // SAFETY: per the contract.
+    let mut cold = unsafe { Box::from_raw(cold) };
+    let mut buf = *cold.cases.get_mut();
+    while !buf.is_null() {
+        // SAFETY: every buffer in the chain came from `Box::into_raw` in `write_cases`
+        // and is owned by this record alone; the task is being freed.
+        let owned = unsafe { Box::from_raw(buf) };
+        buf = owned.older;
     }
 }
 

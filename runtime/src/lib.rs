@@ -15,7 +15,9 @@
 //!     # }
 //!     let profile = runtime::profile();
 //!     let task = &profile.tasks()[0];
+//!     # if runtime::park::ENABLED {
 //!     assert_eq!(task.park().unwrap().reason().to_string(), "sleep");
+//!     # }
 //!     println!("{profile}"); // Go-style grouped dump
 //!     sleeper.abort();
 //! });

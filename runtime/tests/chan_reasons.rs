@@ -1,5 +1,7 @@
 //! Channels and `select!` record why and where a task waits: `chan send`, `chan receive`,
 //! `select` with its cases, `select (no cases)`.
+// Park reasons are what this file checks: nothing to check with recording compiled out.
+#![cfg(feature = "profiling")]
 
 use runtime::{ParkReason, Profile, TaskId, TaskState};
 use std::time::Duration;

@@ -4,19 +4,18 @@ mod support;
 use support::wait_for;
 
 use runtime::context::{Context, ContextError};
-use runtime::{ParkReason, Profile, TaskId, TaskState};
+use runtime::{ParkReason, Profile, TaskId};
 use std::time::{Duration, Instant};
 
 fn parked_on_context(profile: &Profile, id: TaskId) -> bool {
-    profile.task(id).is_some_and(|t| {
-        t.state() == TaskState::Parked
-            && t.park()
-                .is_some_and(|p| p.reason() == ParkReason::ContextDone)
-    })
+    profile
+        .task(id)
+        .is_some_and(|t| support::parked_for(t, ParkReason::ContextDone))
 }
 
 /// The 1-based line of this file holding `marker`, and the column of the `done` method name
 /// on it (where `#[track_caller]` places a method call).
+#[cfg_attr(not(feature = "profiling"), allow(dead_code))] // used by the recording tests
 fn site_of(marker: &str) -> (u32, u32) {
     let (index, text) = include_str!("context.rs")
         .lines()
@@ -224,6 +223,7 @@ async fn cancel_guard_cancels_when_dropped_but_a_dropped_handle_does_not() {
     assert_eq!(ctx.err(), Some(ContextError::Canceled));
 }
 
+#[cfg(feature = "profiling")] // asserts the recorded park
 #[runtime::test]
 async fn done_parks_with_reason_context_done_at_its_call_site() {
     let (ctx, cancel) = Context::background().with_cancel();
@@ -263,6 +263,7 @@ async fn done_parks_with_reason_context_done_at_its_call_site() {
     wait_for(|p| p.task(plain_id).is_none() && p.task(timed_id).is_none()).await;
 }
 
+#[cfg(feature = "profiling")] // asserts the recorded park
 #[runtime::test]
 async fn background_done_never_completes() {
     // The leak of the article: `<-ctx.Done()` on a context nobody can cancel.

@@ -5,19 +5,20 @@ use support::wait_for;
 
 use runtime::context::{Context, ContextError};
 use runtime::task::Group;
-use runtime::{ParkReason, Profile, TaskId, TaskState};
+use runtime::{ParkReason, Profile, TaskId};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
 
 fn parked_for(profile: &Profile, id: TaskId, reason: ParkReason) -> bool {
-    profile.task(id).is_some_and(|t| {
-        t.state() == TaskState::Parked && t.park().is_some_and(|p| p.reason() == reason)
-    })
+    profile
+        .task(id)
+        .is_some_and(|t| support::parked_for(t, reason))
 }
 
 /// The 1-based line of this file holding `marker`, and the column of `method` on it (where
 /// `#[track_caller]` places a method call).
+#[cfg_attr(not(feature = "profiling"), allow(dead_code))] // used by the recording tests
 fn site_of(marker: &str, method: &str) -> (u32, u32) {
     let (index, text) = include_str!("group.rs")
         .lines()
@@ -99,6 +100,7 @@ async fn first_error_is_returned_and_cancels_the_context() {
     assert_eq!(group.wait().await, Ok(()));
 }
 
+#[cfg(feature = "profiling")] // asserts the recorded park
 #[runtime::test]
 async fn spawn_and_wait_sites_are_the_callers() {
     let (gate, open) = Context::background().with_cancel();
@@ -174,6 +176,7 @@ async fn set_limit_bounds_concurrency() {
     );
 }
 
+#[cfg(feature = "profiling")] // asserts the recorded park
 #[runtime::test]
 async fn tasks_over_the_limit_wait_for_a_slot_where_they_were_spawned() {
     let (gate, open) = Context::background().with_cancel();
@@ -337,7 +340,7 @@ async fn dropping_the_group_aborts_its_tasks_and_cancels_its_context() {
         .collect();
     wait_for(|p| {
         ids.iter()
-            .all(|&id| p.task(id).is_some_and(|t| t.park().is_some()))
+            .all(|&id| p.task(id).is_some_and(support::is_parked))
     })
     .await;
     assert_eq!(group.len(), 10);

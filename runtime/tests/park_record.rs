@@ -1,4 +1,6 @@
 //! The park record as a user reads it from `runtime::profile()`: reason, exact site, duration.
+// Park records are what this file checks: nothing to check with recording compiled out.
+#![cfg(feature = "profiling")]
 
 mod support;
 use support::{parked, wait_for};

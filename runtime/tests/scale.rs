@@ -1,4 +1,6 @@
 //! 100,000 tasks parked at once all appear in one snapshot.
+// Counts tasks by park reason: needs recording.
+#![cfg(feature = "profiling")]
 
 use runtime::{ParkReason, TaskState};
 use std::time::Duration;

@@ -1,4 +1,6 @@
 //! What a snapshot says about who a task is: spawn site, future type, name, parent, polls.
+// Parents are part of the park record: needs recording.
+#![cfg(feature = "profiling")]
 
 mod support;
 use support::wait_for;

@@ -5,7 +5,7 @@ mod support;
 use support::wait_for;
 
 use runtime::sync::{Mutex, Notify, RwLock, Semaphore, WaitGroup};
-use runtime::{JoinHandle, TaskId, TaskState};
+use runtime::{JoinHandle, TaskId};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -14,11 +14,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 async fn wait_parked(id: TaskId) {
-    wait_for(|p| {
-        p.task(id)
-            .is_some_and(|t| t.state() == TaskState::Parked && t.park().is_some())
-    })
-    .await;
+    wait_for(|p| p.task(id).is_some_and(support::is_parked)).await;
 }
 
 /// Aborts a parked task and waits until its future has been dropped.

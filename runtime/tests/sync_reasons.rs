@@ -1,5 +1,7 @@
 //! Every `runtime::sync` wait shows its reason and the exact call site of the waiting future
 //! in `runtime::profile()`, and the task leaves the profile once released.
+// Park reasons are what this file checks: nothing to check with recording compiled out.
+#![cfg(feature = "profiling")]
 
 mod support;
 use support::{parked, wait_for};

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use runtime::{Profile, TaskId, TaskState};
+use runtime::{ParkReason, Profile, TaskId, TaskSnapshot, TaskState};
 use std::time::Duration;
 
 /// Polls the profile until `done` holds: at most ~10 s, so a bug fails instead of hanging,
@@ -21,11 +21,21 @@ pub async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
     );
 }
 
-/// True if task `id` is parked with a recorded park.
+/// True if task `id` is parked with a recorded park (with recording compiled out, parked).
 pub fn parked(profile: &Profile, id: TaskId) -> bool {
-    profile
-        .task(id)
-        .is_some_and(|t| t.state() == TaskState::Parked && t.park().is_some())
+    profile.task(id).is_some_and(is_parked)
+}
+
+/// Parked, and (when recording is compiled in) with its park recorded: a task can be idle for
+/// a moment before its poll has stamped the park.
+pub fn is_parked(task: &TaskSnapshot) -> bool {
+    task.state() == TaskState::Parked && (task.park().is_some() || !runtime::park::ENABLED)
+}
+
+/// Parked for `reason` (with recording compiled out, which cannot tell: parked).
+pub fn parked_for(task: &TaskSnapshot, reason: ParkReason) -> bool {
+    task.state() == TaskState::Parked
+        && (!runtime::park::ENABLED || task.park().is_some_and(|p| p.reason() == reason))
 }
 
 /// Runs `f` on a thread and fails (instead of hanging) if it does not finish in `secs`: for

@@ -16,6 +16,13 @@ use std::ptr;
 use std::sync::Arc;
 
 const PARKED: u64 = 1 << 63;
+
+/// `Current::recorded`: nothing yet this poll (a `Pending` is a foreign future's: `unknown`).
+const NOTHING: u8 = 0;
+/// A runtime future recorded a park.
+const PARK: u8 = 1;
+/// The task yielded: it is not parked, so there is no park to stamp.
+const YIELD: u8 = 2;
 const CODE_SHIFT: u32 = 48;
 const CODE_MASK: u64 = 0x7fff;
 const SITE_MASK: u64 = (1 << CODE_SHIFT) - 1;
@@ -241,7 +248,8 @@ pub(crate) fn decode_key(key: u64) -> Option<(ParkReason, Option<&'static Locati
 /// What the worker set up for the poll running on this thread.
 struct Current {
     record: Cell<*const Record>,
-    recorded: Cell<bool>,
+    /// What the current poll recorded: `NOTHING`, `PARK` or `YIELD`.
+    recorded: Cell<u8>,
     table: Cell<*const ParkTable>,
     /// Nesting depth of `select`s collecting their cases on this thread.
     collecting: Cell<u32>,
@@ -254,7 +262,7 @@ thread_local! {
     static CURRENT: Current = const {
         Current {
             record: Cell::new(ptr::null()),
-            recorded: Cell::new(false),
+            recorded: Cell::new(NOTHING),
             table: Cell::new(ptr::null()),
             collecting: Cell::new(0),
             now: Cell::new(0),
@@ -280,7 +288,7 @@ pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
             // SAFETY: `record` is set by `PollScope::enter` from a live task header and
             // cleared when that scope ends; the task cannot be freed while it is being polled.
             unsafe { (*record).word.store(encode(code, site), Relaxed) };
-            current.recorded.set(true);
+            current.recorded.set(PARK);
         }
     });
 }
@@ -324,7 +332,7 @@ impl CaseCollector {
                 let record = unsafe { &*record };
                 record.write_cases(&words);
                 record.word.store(encode(reason.code(), site), Relaxed);
-                current.recorded.set(true);
+                current.recorded.set(PARK);
             }
         });
         std::mem::forget(self);
@@ -340,17 +348,30 @@ impl Drop for CaseCollector {
 }
 
 /// The task polled on this thread gave up the worker without parking (`yield_now`, budget):
-/// its word already lacks PARKED (cleared when the poll began), so there is only the
-/// `unknown` check to skip.
+/// its word lacks PARKED (cleared when the poll began) unless a park was recorded earlier in
+/// this poll, and `pending` stamps nothing.
 #[inline]
 pub(crate) fn record_yield() {
-    with_current(|current| current.recorded.set(true));
+    with_current(|current| {
+        if current.recorded.get() == PARK {
+            // A `select` branch parked before another ran out of budget: the task is
+            // runnable, so that park must not be accounted when it is next polled.
+            let record = current.record.get();
+            if !record.is_null() {
+                // SAFETY: as in `record_code`.
+                let record = unsafe { &*record };
+                let word = record.word.load(Relaxed);
+                record.word.store(word & !PARKED, Relaxed);
+            }
+        }
+        current.recorded.set(YIELD);
+    });
 }
 
 /// Whether a leaf future already recorded a park during the current poll.
 #[inline]
 pub(crate) fn recorded_this_poll() -> bool {
-    with_current(|current| current.recorded.get())
+    with_current(|current| current.recorded.get() != NOTHING)
 }
 
 /// The id of the task being polled on this thread (0: none).
@@ -398,7 +419,16 @@ impl Drop for WorkerTableGuard<'_> {
 /// allowed on a worker and polls no task), so the scope sets and clears, with nothing to save.
 pub(crate) struct PollScope<'a> {
     record: &'a Record,
-    now: u64,
+}
+
+/// The worker's cached clock, or the clock itself on a thread that is not a worker. Read only
+/// where a park is stamped or accounted, so a poll that completes or yields never reads it.
+#[inline(always)]
+fn current_now(current: &Current) -> u64 {
+    match current.now.get() {
+        0 => clock::now(),
+        now => now,
+    }
 }
 
 impl<'a> PollScope<'a> {
@@ -407,12 +437,9 @@ impl<'a> PollScope<'a> {
     pub(crate) fn enter(record: &'a Record, polls: &AtomicU32) -> PollScope<'a> {
         let word = record.word.load(Relaxed);
         polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
-        let now = with_current(|current| {
-            let now = match current.now.get() {
-                0 => clock::now(),
-                now => now,
-            };
+        with_current(|current| {
             if word & PARKED != 0 {
+                let now = current_now(current);
                 // Resumed: not parked any more. A poll that yields leaves it so, and the next
                 // poll does not count this park again.
                 record.word.store(word & !PARKED, Relaxed);
@@ -425,24 +452,29 @@ impl<'a> PollScope<'a> {
                 }
             }
             current.record.set(record);
-            current.recorded.set(false);
-            now
+            current.recorded.set(NOTHING);
         });
-        PollScope { record, now }
+        PollScope { record }
     }
 
     /// The poll returned `Pending`: stamp the park, or record `unknown` at the last known site
     /// if no runtime future recorded one.
     #[inline(always)]
     pub(crate) fn pending(&self) {
-        if !recorded_this_poll() {
-            let word = self.record.word.load(Relaxed);
-            let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;
-            self.record
-                .word
-                .store(PARKED | unknown | (word & SITE_MASK), Relaxed);
-        }
-        self.record.since.store(self.now, Release);
+        with_current(|current| {
+            let recorded = current.recorded.get();
+            if recorded == YIELD {
+                return; // runnable again at once: no park to stamp
+            }
+            if recorded == NOTHING {
+                let word = self.record.word.load(Relaxed);
+                let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;
+                self.record
+                    .word
+                    .store(PARKED | unknown | (word & SITE_MASK), Relaxed);
+            }
+            self.record.since.store(current_now(current), Release);
+        });
     }
 }
 

@@ -1024,15 +1024,7 @@ mod loom_tests {
             let semaphore = Arc::new(Semaphore::new(2));
             let first = semaphore.try_acquire().unwrap();
             let second = semaphore.try_acquire().unwrap();
-            let cancelled = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || {
-                    let mut acquire = semaphore.acquire_many(2);
-                    // Queued with none, one or both assigned, or granted outright; dropped.
-                    let _ = poll_once(&mut acquire);
-                    drop(acquire);
-                })
-            };
+            let cancelled = spawn_cancelled_acquire(&semaphore, 2);
             drop(first);
             drop(second);
             // Whatever the dropped acquire was holding must reach this one.
@@ -1046,6 +1038,17 @@ mod loom_tests {
 
     fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
         Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// A thread that polls `acquire_many(n)` once and drops it: queued with none, some or all
+    /// of its permits assigned, or granted outright by a release that got in first.
+    fn spawn_cancelled_acquire(semaphore: &Arc<Semaphore>, n: u32) -> thread::JoinHandle<()> {
+        let semaphore = semaphore.clone();
+        thread::spawn(move || {
+            let mut acquire = semaphore.acquire_many(n);
+            let _ = poll_once(&mut acquire);
+            drop(acquire);
+        })
     }
 
     #[test]
@@ -1072,15 +1075,7 @@ mod loom_tests {
         loom::model(|| {
             let semaphore = Arc::new(Semaphore::new(1));
             let held = semaphore.try_acquire().unwrap();
-            let cancelled = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || {
-                    let mut acquire = semaphore.acquire();
-                    // Parked, or granted by a release that got in first; dropped either way.
-                    let _ = poll_once(&mut acquire);
-                    drop(acquire);
-                })
-            };
+            let cancelled = spawn_cancelled_acquire(&semaphore, 1);
             let next = {
                 let semaphore = semaphore.clone();
                 thread::spawn(move || {
@@ -1100,14 +1095,7 @@ mod loom_tests {
             let semaphore = Arc::new(Semaphore::new(2));
             let first = semaphore.try_acquire().unwrap();
             let second = semaphore.try_acquire().unwrap();
-            let cancelled = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || {
-                    let mut acquire = semaphore.acquire_many(2);
-                    let _ = poll_once(&mut acquire);
-                    drop(acquire);
-                })
-            };
+            let cancelled = spawn_cancelled_acquire(&semaphore, 2);
             // Two separate releases: the head may hold one of them when it is dropped.
             drop(first);
             drop(second);

@@ -196,6 +196,12 @@ impl Wakeups {
         }
     }
 
+    /// How many wakers are waiting to be called.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
     /// Wakes them all, in the order they were pushed.
     #[inline]
     pub(crate) fn wake_all(self) {

@@ -1,7 +1,9 @@
 //! `runtime::net`: TCP and UDP over loopback, and the `IO wait` parks they record.
 
+mod support;
+
 use runtime::net::{TcpListener, TcpStream, UdpSocket};
-use runtime::{Profile, TaskId, TaskSnapshot, TaskState};
+use runtime::{Profile, TaskId, TaskSnapshot};
 use std::future::{poll_fn, Future};
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
@@ -36,10 +38,7 @@ async fn parked(id: TaskId) -> TaskSnapshot {
     wait_for_profile("the task to park", |profile| {
         profile
             .task(id)
-            .filter(|task| {
-                task.state() == TaskState::Parked
-                    && (task.park().is_some() || !runtime::park::ENABLED)
-            })
+            .filter(|task| support::is_parked(task))
             .cloned()
     })
     .await
@@ -431,7 +430,7 @@ async fn read_park_is_recorded_at_the_read_call() {
     });
 
     let task = parked(reader.id()).await;
-    assert_eq!(task.state(), TaskState::Parked);
+    assert_eq!(task.state(), runtime::TaskState::Parked);
     let park = task.park().unwrap();
     assert_eq!(park.reason().to_string(), "IO wait");
     assert_eq!(format!("{:#}", park.reason()), "IO wait (read)");

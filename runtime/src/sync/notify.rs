@@ -11,9 +11,8 @@ use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
-use crate::waitlist::{WaitKey, WaitList};
+use crate::waitlist::{WaitKey, WaitList, Wakeups};
 use slab::Slab;
-use smallvec::SmallVec;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -70,8 +69,6 @@ struct Queued {
     slot: usize,
     waker: Waker,
 }
-
-type Wakeups = SmallVec<[Waker; 2]>;
 
 impl State {
     /// `notify_one`: the longest waiter, else the stored permit.
@@ -156,9 +153,7 @@ impl Notify {
                 wakeups.push(waiter.waker);
             }
         }
-        for waker in wakeups {
-            waker.wake();
-        }
+        wakeups.wake_all();
     }
 }
 

@@ -254,10 +254,7 @@ mod cache {
 
     fn lock(class: usize) -> std::sync::MutexGuard<'static, Vec<Magazine>> {
         // The depot's lists stay consistent across a panic (none can happen while it is held).
-        DEPOT[class]
-            .magazines
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        crate::loom::lock_std(&DEPOT[class].magazines)
     }
 
     fn depot_pop(class: usize) -> Option<Magazine> {

@@ -17,8 +17,7 @@ use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
 use crate::scheduler::context as current;
-use crate::waitlist::{WaitKey, WaitList};
-use smallvec::SmallVec;
+use crate::waitlist::{WaitKey, WaitList, Wakeups};
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
@@ -100,15 +99,6 @@ struct State<E> {
     running: usize,
     /// Waiting for a slot, FIFO. An entry popped by `grant_slots` owns a slot.
     slot_waiters: WaitList<Waker>,
-}
-
-/// Wakers to call once the lock is released.
-type Wakeups = SmallVec<[Waker; 4]>;
-
-fn wake_all(wakeups: Wakeups) {
-    for waker in wakeups {
-        waker.wake();
-    }
 }
 
 /// A task's claim on a run slot.
@@ -250,7 +240,7 @@ impl<E> Group<E> {
             state.limit = limit;
             state.grant_slots(&mut wakeups);
         }
-        wake_all(wakeups);
+        wakeups.wake_all();
     }
 
     /// The limit set with [`set_limit`](Group::set_limit), if any.
@@ -525,7 +515,7 @@ impl<E> Member<E> {
         if failed {
             self.shared.cancel();
         }
-        wake_all(wakeups);
+        wakeups.wake_all();
         drop(handle);
         drop(unused);
     }
@@ -652,7 +642,7 @@ impl<F, E> Drop for SpawnLimited<'_, F, E> {
                 .shared
                 .lock()
                 .release(&mut self.slot, &mut wakeups);
-            wake_all(wakeups);
+            wakeups.wake_all();
         }
     }
 }

@@ -1,32 +1,13 @@
 //! Profiles at scale: 1,000 snapshots in a row on a busy runtime neither hang nor leak, and a
 //! debug=2 dump of 1,000,000 tasks is complete. Alone in its binary: it counts the heap.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "../../runtime/tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
 /// The heap count is process-wide: the tests of this binary take turns.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -91,7 +72,7 @@ fn a_thousand_snapshots_on_a_busy_runtime_neither_hang_nor_leak() {
     // Warm up the allocator's view of snapshot-sized buffers.
     let mut sink = Tally::default();
     profiler::text::write_tasks(&mut sink, &rt.profile()).unwrap();
-    let before = LIVE.load(Relaxed);
+    let before = counting_alloc::live_bytes();
     for _ in 0..1_000 {
         let profile = rt.profile();
         assert!(
@@ -104,7 +85,7 @@ fn a_thousand_snapshots_on_a_busy_runtime_neither_hang_nor_leak() {
         profiler::text::write_tasks(&mut Tally::default(), &profile).unwrap();
         let _ = profiler::pprof::encode(&profile);
     }
-    let grown = LIVE.load(Relaxed) - before;
+    let grown = counting_alloc::live_bytes() - before;
     stop.store(true, Relaxed);
     // Churning tasks come and go; 1,000 leaked snapshots would be megabytes.
     assert!(

@@ -110,6 +110,49 @@ async fn dropping_every_receiver_wakes_parked_senders_with_their_values() {
 }
 
 #[runtime::test]
+async fn dropping_every_receiver_drops_the_buffered_values_at_once() {
+    for (name, (tx, rx)) in [
+        ("buffered", chan::channel::<Arc<()>>(4)),
+        ("unbounded", chan::unbounded::<Arc<()>>()),
+    ] {
+        let probe = Arc::new(());
+        tx.send(probe.clone()).await.unwrap();
+        tx.try_send(probe.clone()).unwrap();
+        let rx2 = rx.clone();
+        drop(rx);
+        assert_eq!(Arc::strong_count(&probe), 3, "{name}: one receiver is left");
+        drop(rx2);
+        // Not when the last sender goes: the sender is still alive here.
+        assert_eq!(
+            Arc::strong_count(&probe),
+            1,
+            "{name}: dropped with the last receiver"
+        );
+        assert!(tx.is_empty(), "{name}");
+        let late = tx.send(probe.clone()).await.unwrap_err().into_inner();
+        assert!(
+            Arc::ptr_eq(&late, &probe),
+            "{name}: a late send gets its value back"
+        );
+    }
+}
+
+/// The leak it prevents: a request whose reply sender sits in the channel when the server
+/// stops reading. Its client is woken with an error instead of waiting for as long as some
+/// other sender of requests lives.
+#[runtime::test]
+async fn a_request_left_in_the_channel_fails_its_reply_when_the_server_goes() {
+    let (requests, server) = chan::channel::<chan::oneshot::Sender<u32>>(8);
+    let (reply_tx, reply_rx) = chan::oneshot();
+    requests.send(reply_tx).await.unwrap();
+    let client = runtime::spawn(reply_rx);
+    drop(server);
+    let reply = runtime::time::timeout(Duration::from_secs(10), client).await;
+    assert!(reply.expect("the client was never woken").unwrap().is_err());
+    assert!(requests.is_closed());
+}
+
+#[runtime::test]
 async fn try_send_on_unbuffered_needs_a_waiting_receiver() {
     let (tx, rx) = chan::channel::<u32>(0);
     assert!(matches!(tx.try_send(1), Err(TrySendError::Full(1))));

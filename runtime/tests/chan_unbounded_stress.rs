@@ -100,3 +100,39 @@ fn many_producers_several_receivers_lose_and_duplicate_nothing() {
         "values duplicated"
     );
 }
+
+/// Sends racing the last receiver's drop, on real threads, many times: every value is dropped
+/// by the time both sides are done (given back to the sender, or dropped by whichever side
+/// emptied the queue), while a sender is still alive to keep the channel.
+#[test]
+fn sends_racing_the_close_leave_no_value_behind() {
+    use std::sync::{Arc, Barrier};
+    within(120, || {
+        for round in 0..2_000 {
+            let probe = Arc::new(());
+            let (tx, rx) = chan::unbounded::<Arc<()>>();
+            let start = Arc::new(Barrier::new(2));
+            let sender = std::thread::spawn({
+                let (probe, start) = (probe.clone(), start.clone());
+                move || {
+                    start.wait();
+                    for _ in 0..16 {
+                        if tx.try_send(probe.clone()).is_err() {
+                            break;
+                        }
+                    }
+                    tx
+                }
+            });
+            start.wait();
+            drop(rx);
+            let tx = sender.join().unwrap();
+            assert_eq!(
+                Arc::strong_count(&probe),
+                1,
+                "round {round}: a value outlived the close"
+            );
+            drop(tx);
+        }
+    });
+}

@@ -417,19 +417,29 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Drop for Receiver<T> {
+    /// The last receiver closes the channel: parked senders are woken to take their values
+    /// back, and the values already buffered are dropped now (as tokio does), not when the
+    /// last sender goes, so that whatever they own (a reply's oneshot sender that a task
+    /// awaits, say) is released at once.
     fn drop(&mut self) {
         let mut wakeups = Wakeups::new();
-        {
+        let buffered = {
             let mut state = self.chan.lock();
             state.receivers -= 1;
-            if state.receivers == 0 {
-                // Close: parked senders take their values back as `Err` (they stay queued
-                // so that they can find them).
-                wakeups.extend(state.send_waiters.iter_mut().map(|w| w.waker.clone()));
-                self.chan.publish(&state);
+            if state.receivers != 0 {
+                return;
             }
-        }
+            // Parked senders stay queued so that they find their values to take back.
+            wakeups.extend(state.send_waiters.iter_mut().map(|w| w.waker.clone()));
+            self.chan.publish(&state);
+            std::mem::take(&mut state.buffer)
+        };
         wakeups.wake_all();
+        if let Some(unbounded) = self.chan.unbounded.as_deref() {
+            unbounded.drop_values_after_close();
+        }
+        // Dropped outside the lock: a value's destructor may use the channel.
+        drop(buffered);
     }
 }
 
@@ -720,6 +730,25 @@ mod loom_tests {
             }
             assert_eq!(block_on(rx.recv()), None);
             sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_unbounded_send_racing_the_last_receivers_drop_leaves_no_value_behind() {
+        loom::model(|| {
+            let probe = Arc::new(());
+            let (tx, rx) = unbounded::<Arc<()>>();
+            let value = probe.clone();
+            // Ok (queued, then dropped by whichever side empties the queue) or Closed (given
+            // back and dropped here); the sender stays alive either way.
+            let sender = thread::spawn(move || {
+                let _ = tx.try_send(value);
+                tx
+            });
+            drop(rx);
+            let tx = sender.join().unwrap();
+            assert_eq!(Arc::strong_count(&probe), 1, "a value outlived the close");
+            drop(tx);
         });
     }
 

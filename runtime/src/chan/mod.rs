@@ -10,7 +10,8 @@
 //! Both ends of `channel`/`unbounded` are `Clone` (many producers, many consumers). Closing is
 //! by dropping: `recv` returns `None` once every `Sender` is gone and the buffer is drained, and
 //! `send` returns `Err(SendError(value))` once every `Receiver` is gone; parked senders and
-//! receivers are woken by the close.
+//! receivers are woken by the close. The last `Receiver` drops the values still buffered, so
+//! that what they own (a reply sender a task awaits) is released then, not with the channel.
 //!
 //! # Cancel safety
 //!

@@ -26,9 +26,15 @@
 //! `contention_unbounded`). Loom checks the protocol with a mutex stand-in for the queue, not
 //! this ordering argument.
 //!
-//! Closing needs no fence: `state` is only written under the channel's lock, a sender pushes
-//! before its drop takes that lock, and so a receiver that sees [`SENDERS_GONE`] (or reads the
-//! sender count under the lock) and then pops sees every value ever sent.
+//! Closing by the senders needs no fence: `state` is only written under the channel's lock, a
+//! sender pushes before its drop takes that lock, and so a receiver that sees [`SENDERS_GONE`]
+//! (or reads the sender count under the lock) and then pops sees every value ever sent.
+//!
+//! Closing by the receivers drops the queued values, and a send racing the close must not
+//! leave its value behind: the last receiver publishes [`RECEIVERS_GONE`], fences (`SeqCst`)
+//! and pops until empty; a sender that passed the flag check pushes, and its `SeqCst` load
+//! after the push (the same load as above) sees the flag, in which case it empties the queue
+//! itself, or else, by the same argument, the receiver's pops see its value.
 
 use crate::loom::atomic::{fence, AtomicUsize, Ordering};
 use crate::loom::SegQueue;
@@ -72,10 +78,30 @@ impl<T> Unbounded<T> {
             return Err(value);
         }
         self.values.push(value);
-        // `SeqCst`, after the push's `SeqCst` CAS: pairs with `fence_after_park` (module doc).
-        match self.state.load(Ordering::SeqCst) >> PARKED_SHIFT {
+        // `SeqCst`, after the push's `SeqCst` CAS: pairs with the fences of
+        // `fence_after_park` and `drop_values_after_close` (module doc).
+        let state = self.state.load(Ordering::SeqCst);
+        if state & RECEIVERS_GONE != 0 {
+            // The last receiver left while we pushed; its pops may have missed our value.
+            self.drop_values();
+            return Ok(Pushed::Done);
+        }
+        match state >> PARKED_SHIFT {
             0 => Ok(Pushed::Done),
             _ => Ok(Pushed::NotifyReceiver),
+        }
+    }
+
+    /// Called by the last receiver after it published [`RECEIVERS_GONE`]: drops every queued
+    /// value, and (module doc) leaves none behind for a send that raced the close.
+    pub(super) fn drop_values_after_close(&self) {
+        fence(Ordering::SeqCst);
+        self.drop_values();
+    }
+
+    fn drop_values(&self) {
+        while let Some(value) = self.values.pop() {
+            drop(value);
         }
     }
 

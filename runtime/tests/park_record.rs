@@ -204,6 +204,43 @@ async fn yield_now_is_not_a_park() {
     task.abort();
 }
 
+/// A poll in which one branch yields and another parks leaves the task runnable (its own
+/// yield woke it): the park-time table must not count a park for it, whichever branch ran
+/// first.
+#[runtime::test]
+async fn a_yield_and_a_park_in_one_poll_count_no_park() {
+    let (tx, rx) = runtime::chan::channel::<u32>(0);
+    let first = line!();
+    runtime::spawn(async move {
+        for _ in 0..20 {
+            runtime::select! {
+                biased;
+                _ = runtime::yield_now() => {}
+                _ = rx.recv() => unreachable!(),
+            }
+            runtime::select! {
+                biased;
+                _ = rx.recv() => unreachable!(),
+                _ = runtime::yield_now() => {}
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let last = line!();
+    drop(tx);
+    let profile = runtime::profile();
+    let rows: Vec<_> = profile
+        .park_sites()
+        .iter()
+        .filter(|s| {
+            s.site
+                .is_some_and(|l| l.file() == file!() && (first..last).contains(&l.line()))
+        })
+        .collect();
+    assert!(rows.is_empty(), "parks counted: {rows:?}");
+}
+
 #[runtime::test]
 async fn park_time_table_counts_resumed_parks_by_site() {
     let line = line!() + 3;

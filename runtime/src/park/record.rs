@@ -17,11 +17,12 @@ use std::sync::Arc;
 
 const PARKED: u64 = 1 << 63;
 
-/// `Current::recorded`: nothing yet this poll (a `Pending` is a foreign future's: `unknown`).
-const NOTHING: u8 = 0;
+/// `Current::recorded` bits, both clear at the start of each poll; neither set at its end
+/// means a foreign future returned `Pending` (`unknown`).
 /// A runtime future recorded a park.
 const PARK: u8 = 1;
-/// The task yielded: it is not parked, so there is no park to stamp.
+/// The task yielded: its own wake made it runnable, so it is not parked whatever else this
+/// poll recorded, before or after, and there is no park to stamp or to count.
 const YIELD: u8 = 2;
 const CODE_SHIFT: u32 = 48;
 const CODE_MASK: u64 = 0x7fff;
@@ -248,7 +249,7 @@ pub(crate) fn decode_key(key: u64) -> Option<(ParkReason, Option<&'static Locati
 /// What the worker set up for the poll running on this thread.
 struct Current {
     record: Cell<*const Record>,
-    /// What the current poll recorded: `NOTHING`, `PARK` or `YIELD`.
+    /// What the current poll recorded: `PARK` and `YIELD` bits.
     recorded: Cell<u8>,
     table: Cell<*const ParkTable>,
     /// Nesting depth of `select`s collecting their cases on this thread.
@@ -262,7 +263,7 @@ thread_local! {
     static CURRENT: Current = const {
         Current {
             record: Cell::new(ptr::null()),
-            recorded: Cell::new(NOTHING),
+            recorded: Cell::new(0),
             table: Cell::new(ptr::null()),
             collecting: Cell::new(0),
             now: Cell::new(0),
@@ -288,7 +289,7 @@ pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
             // SAFETY: `record` is set by `PollScope::enter` from a live task header and
             // cleared when that scope ends; the task cannot be freed while it is being polled.
             unsafe { (*record).word.store(encode(code, site), Relaxed) };
-            current.recorded.set(PARK);
+            current.recorded.set(current.recorded.get() | PARK);
         }
     });
 }
@@ -332,7 +333,7 @@ impl CaseCollector {
                 let record = unsafe { &*record };
                 record.write_cases(&words);
                 record.word.store(encode(reason.code(), site), Relaxed);
-                current.recorded.set(PARK);
+                current.recorded.set(current.recorded.get() | PARK);
             }
         });
         std::mem::forget(self);
@@ -347,31 +348,18 @@ impl Drop for CaseCollector {
     }
 }
 
-/// The task polled on this thread gave up the worker without parking (`yield_now`, budget):
-/// its word lacks PARKED (cleared when the poll began) unless a park was recorded earlier in
-/// this poll, and `pending` stamps nothing.
+/// The task polled on this thread gave up the worker without parking (`yield_now`, budget).
+/// `pending` then stamps nothing, and clears the PARKED a `select` or `join` branch may have
+/// recorded in the same poll.
 #[inline]
 pub(crate) fn record_yield() {
-    with_current(|current| {
-        if current.recorded.get() == PARK {
-            // A `select` branch parked before another ran out of budget: the task is
-            // runnable, so that park must not be accounted when it is next polled.
-            let record = current.record.get();
-            if !record.is_null() {
-                // SAFETY: as in `record_code`.
-                let record = unsafe { &*record };
-                let word = record.word.load(Relaxed);
-                record.word.store(word & !PARKED, Relaxed);
-            }
-        }
-        current.recorded.set(YIELD);
-    });
+    with_current(|current| current.recorded.set(current.recorded.get() | YIELD));
 }
 
-/// Whether a leaf future already recorded a park during the current poll.
+/// Whether a leaf future already recorded a park (or a yield) during the current poll.
 #[inline]
 pub(crate) fn recorded_this_poll() -> bool {
-    with_current(|current| current.recorded.get() != NOTHING)
+    with_current(|current| current.recorded.get() != 0)
 }
 
 /// The id of the task being polled on this thread (0: none).
@@ -452,7 +440,7 @@ impl<'a> PollScope<'a> {
                 }
             }
             current.record.set(record);
-            current.recorded.set(NOTHING);
+            current.recorded.set(0);
         });
         PollScope { record }
     }
@@ -463,18 +451,34 @@ impl<'a> PollScope<'a> {
     pub(crate) fn pending(&self) {
         with_current(|current| {
             let recorded = current.recorded.get();
-            if recorded == YIELD {
-                return; // runnable again at once: no park to stamp
-            }
-            if recorded == NOTHING {
-                let word = self.record.word.load(Relaxed);
-                let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;
-                self.record
-                    .word
-                    .store(PARKED | unknown | (word & SITE_MASK), Relaxed);
+            if recorded != PARK {
+                // A plain yield (runnable again at once: nothing to stamp), or a rarer ending.
+                if recorded == YIELD || !self.parked_otherwise(recorded) {
+                    return;
+                }
             }
             self.record.since.store(current_now(current), Release);
         });
+    }
+
+    /// The rarer endings of a poll; returns whether the task parked. Nothing recorded: a
+    /// foreign future parked (`unknown`). A yield and a park: runnable again at once (its own
+    /// yield woke it), so the park a `select` or `join` branch recorded must not be counted
+    /// when it is next polled.
+    #[cold]
+    fn parked_otherwise(&self, recorded: u8) -> bool {
+        let word = self.record.word.load(Relaxed);
+        if recorded & YIELD != 0 {
+            if recorded & PARK != 0 {
+                self.record.word.store(word & !PARKED, Relaxed);
+            }
+            return false;
+        }
+        let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;
+        self.record
+            .word
+            .store(PARKED | unknown | (word & SITE_MASK), Relaxed);
+        true
     }
 }
 

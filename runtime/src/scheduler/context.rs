@@ -74,6 +74,7 @@ pub(crate) fn driver_handle() -> Arc<driver::Handle> {
 }
 
 /// Runs `f` with this thread's worker, if it is one.
+#[inline]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
     let worker = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
     // SAFETY: the pointer is set by `set_worker` for the duration of the worker loop, which

@@ -23,26 +23,32 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 
+struct Chan<T> {
+    state: Mutex<State<T>>,
+    flavor: Flavor<T>,
+}
+
+/// Where a channel keeps its values: each operation matches on this once, and each kind's
+/// state is reachable only from its own arm.
+enum Flavor<T> {
+    /// `channel(n)`: values in `State::buffer`, under the lock; sends park while it is full.
+    Buffered(Buffer),
+    /// `unbounded()`: values in a lock-free queue, with a lock-free copy of the state senders
+    /// need (`State::buffer` and `send_waiters` stay empty); the lock only to park and wake
+    /// receivers and to close. Boxed: the queue's cache-padded ends are ~256 bytes, which
+    /// every bounded channel (one per request, often) would otherwise carry.
+    Unbounded(Box<Unbounded<T>>),
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Capacity {
+enum Buffer {
     /// Go's `make(chan T)`: a send completes when a receiver takes the value.
     Rendezvous,
     Bounded(usize),
-    Unbounded,
-}
-
-struct Chan<T> {
-    state: Mutex<State<T>>,
-    capacity: Capacity,
-    /// Set exactly when `capacity` is `Capacity::Unbounded`: the values (`state.buffer` stays
-    /// empty) and a lock-free copy of the state senders need. Boxed: the queue's cache-padded
-    /// ends are ~256 bytes, which every bounded channel (one per request, often) would
-    /// otherwise carry.
-    unbounded: Option<Box<Unbounded<T>>>,
 }
 
 struct State<T> {
-    /// Bounded and unbuffered channels only.
+    /// Buffered channels only.
     buffer: VecDeque<T>,
     senders: usize,
     receivers: usize,
@@ -77,20 +83,19 @@ struct SendWaiter<T> {
 /// # });
 /// ```
 pub fn channel<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    let capacity = if cap == 0 {
-        Capacity::Rendezvous
-    } else {
-        Capacity::Bounded(cap)
+    let buffer = match cap {
+        0 => Buffer::Rendezvous,
+        cap => Buffer::Bounded(cap),
     };
-    new(capacity)
+    new(Flavor::Buffered(buffer))
 }
 
 /// Creates a channel whose `send` never parks.
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    new(Capacity::Unbounded)
+    new(Flavor::Unbounded(Box::new(Unbounded::new())))
 }
 
-fn new<T>(capacity: Capacity) -> (Sender<T>, Receiver<T>) {
+fn new<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {
     let chan = Arc::new(Chan {
         state: Mutex::new(State {
             buffer: VecDeque::new(),
@@ -99,8 +104,7 @@ fn new<T>(capacity: Capacity) -> (Sender<T>, Receiver<T>) {
             send_waiters: WaitList::new(),
             recv_waiters: WaitList::new(),
         }),
-        capacity,
-        unbounded: (capacity == Capacity::Unbounded).then(|| Box::new(Unbounded::new())),
+        flavor,
     });
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
@@ -122,17 +126,26 @@ impl<T> Chan<T> {
 
     /// Values buffered now.
     fn len(&self) -> usize {
-        match &self.unbounded {
-            Some(unbounded) => unbounded.len(),
-            None => self.lock().buffer.len(),
+        match &self.flavor {
+            Flavor::Buffered(_) => self.lock().buffer.len(),
+            Flavor::Unbounded(unbounded) => unbounded.len(),
+        }
+    }
+
+    /// The buffer size given to `channel` (`None` for `unbounded`).
+    fn capacity(&self) -> Option<usize> {
+        match self.flavor {
+            Flavor::Buffered(Buffer::Rendezvous) => Some(0),
+            Flavor::Buffered(Buffer::Bounded(cap)) => Some(cap),
+            Flavor::Unbounded(_) => None,
         }
     }
 
     /// True if a receiver that is woken now would find a value.
     fn has_value(&self, state: &State<T>) -> bool {
-        match &self.unbounded {
-            Some(unbounded) => !unbounded.is_empty(),
-            None => !state.buffer.is_empty() || !state.send_waiters.is_empty(),
+        match &self.flavor {
+            Flavor::Buffered(_) => !state.buffer.is_empty() || !state.send_waiters.is_empty(),
+            Flavor::Unbounded(unbounded) => !unbounded.is_empty(),
         }
     }
 
@@ -140,7 +153,7 @@ impl<T> Chan<T> {
     /// Call under the lock after every change to `recv_waiters` or to whether either count
     /// is zero.
     fn publish(&self, state: &State<T>) {
-        if let Some(unbounded) = &self.unbounded {
+        if let Flavor::Unbounded(unbounded) = &self.flavor {
             unbounded.publish(
                 state.recv_waiters.len(),
                 state.senders == 0,
@@ -220,9 +233,9 @@ impl<T> State<T> {
 
     /// Takes the next value for a receiver, refilling the buffer from a parked sender.
     /// Sets `wakeup` to the sender to wake once the lock is released, if any.
-    fn take_value(&mut self, capacity: Capacity, wakeup: &mut Option<Waker>) -> Option<T> {
+    fn take_value(&mut self, buffer: Buffer, wakeup: &mut Option<Waker>) -> Option<T> {
         if let Some(value) = self.buffer.pop_front() {
-            if let Capacity::Bounded(_) = capacity {
+            if let Buffer::Bounded(_) = buffer {
                 if let Some(waiter) = self.send_waiters.pop_front() {
                     self.buffer.push_back(waiter.value);
                     *wakeup = Some(waiter.waker);
@@ -236,13 +249,12 @@ impl<T> State<T> {
     }
 
     /// Whether a new value may go into the buffer without parking.
-    fn has_room(&self, capacity: Capacity) -> bool {
-        match capacity {
-            Capacity::Unbounded => true,
-            Capacity::Bounded(cap) => self.buffer.len() < cap && self.send_waiters.is_empty(),
+    fn has_room(&self, buffer: Buffer) -> bool {
+        match buffer {
+            Buffer::Bounded(cap) => self.buffer.len() < cap && self.send_waiters.is_empty(),
             // Unbuffered (`try_send` only; `send` always waits to be taken): as a hand-off to
             // a receiver already parked for it.
-            Capacity::Rendezvous => self.recv_waiters.len() > self.buffer.len(),
+            Buffer::Rendezvous => self.recv_waiters.len() > self.buffer.len(),
         }
     }
 }
@@ -276,17 +288,20 @@ impl<T> Sender<T> {
     /// waiting), `Closed` if every receiver is gone.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let chan = &*self.chan;
-        if let Some(unbounded) = chan.unbounded.as_deref() {
-            return chan
-                .send_unbounded(unbounded, value)
-                .map_err(TrySendError::Closed);
-        }
+        let buffer = match &chan.flavor {
+            Flavor::Buffered(buffer) => *buffer,
+            Flavor::Unbounded(unbounded) => {
+                return chan
+                    .send_unbounded(unbounded, value)
+                    .map_err(TrySendError::Closed);
+            }
+        };
         let wakeup = {
             let mut state = chan.lock();
             if state.receivers == 0 {
                 return Err(TrySendError::Closed(value));
             }
-            if !state.has_room(chan.capacity) {
+            if !state.has_room(buffer) {
                 return Err(TrySendError::Full(value));
             }
             state.buffer.push_back(value);
@@ -313,11 +328,7 @@ impl<T> Sender<T> {
 
     /// The buffer size given to `channel` (`None` for `unbounded`).
     pub fn capacity(&self) -> Option<usize> {
-        match self.chan.capacity {
-            Capacity::Rendezvous => Some(0),
-            Capacity::Bounded(cap) => Some(cap),
-            Capacity::Unbounded => None,
-        }
+        self.chan.capacity()
     }
 
     /// True if both senders belong to the same channel.
@@ -343,20 +354,23 @@ impl<T> Receiver<T> {
     /// Receives without parking.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let chan = &*self.chan;
-        if let Some(unbounded) = chan.unbounded.as_deref() {
-            if let Some(value) = unbounded.pop() {
-                return Ok(value);
+        let buffer = match &chan.flavor {
+            Flavor::Buffered(buffer) => *buffer,
+            Flavor::Unbounded(unbounded) => {
+                if let Some(value) = unbounded.pop() {
+                    return Ok(value);
+                }
+                // Once every sender is gone, everything they sent is visible to this pop.
+                return match unbounded.senders_gone() {
+                    false => Err(TryRecvError::Empty),
+                    true => unbounded.pop().ok_or(TryRecvError::Closed),
+                };
             }
-            // Once every sender is gone, everything they sent is visible to this pop.
-            return match unbounded.senders_gone() {
-                false => Err(TryRecvError::Empty),
-                true => unbounded.pop().ok_or(TryRecvError::Closed),
-            };
-        }
+        };
         let mut wakeup = None;
         let result = {
             let mut state = chan.lock();
-            match state.take_value(chan.capacity, &mut wakeup) {
+            match state.take_value(buffer, &mut wakeup) {
                 Some(value) => Ok(value),
                 None if state.senders == 0 => Err(TryRecvError::Closed),
                 None => Err(TryRecvError::Empty),
@@ -435,7 +449,7 @@ impl<T> Drop for Receiver<T> {
             std::mem::take(&mut state.buffer)
         };
         wakeups.wake_all();
-        if let Some(unbounded) = self.chan.unbounded.as_deref() {
+        if let Flavor::Unbounded(unbounded) = &self.chan.flavor {
             unbounded.drop_values_after_close();
         }
         // Dropped outside the lock: a value's destructor may use the channel.
@@ -462,11 +476,14 @@ impl<T> Future for Send<'_, T> {
         let this = self.get_mut();
         let permit = ready!(coop::poll_proceed(cx));
         let chan = this.chan;
-        if let Some(unbounded) = chan.unbounded.as_deref() {
-            let value = this.value.take().expect("`Send` polled after completion");
-            permit.made_progress();
-            return Poll::Ready(chan.send_unbounded(unbounded, value).map_err(SendError));
-        }
+        let buffer = match &chan.flavor {
+            Flavor::Buffered(buffer) => *buffer,
+            Flavor::Unbounded(unbounded) => {
+                let value = this.value.take().expect("`Send` polled after completion");
+                permit.made_progress();
+                return Poll::Ready(chan.send_unbounded(unbounded, value).map_err(SendError));
+            }
+        };
         let mut wakeup = None;
         let poll = {
             let mut state = chan.lock();
@@ -497,8 +514,7 @@ impl<T> Future for Send<'_, T> {
                     let value = this.value.take().expect("`Send` polled after completion");
                     if state.receivers == 0 {
                         Poll::Ready(Err(SendError(value)))
-                    } else if chan.capacity != Capacity::Rendezvous && state.has_room(chan.capacity)
-                    {
+                    } else if buffer != Buffer::Rendezvous && state.has_room(buffer) {
                         state.buffer.push_back(value);
                         wakeup = state.notify_receiver();
                         Poll::Ready(Ok(()))
@@ -508,7 +524,7 @@ impl<T> Future for Send<'_, T> {
                             waker: cx.waker().clone(),
                         }));
                         // Unbuffered: a parked receiver can now take this value.
-                        if chan.capacity == Capacity::Rendezvous {
+                        if buffer == Buffer::Rendezvous {
                             wakeup = state.notify_receiver();
                         }
                         Poll::Pending
@@ -551,31 +567,31 @@ impl<T> Future for Recv<'_, T> {
         let this = self.get_mut();
         let permit = ready!(coop::poll_proceed(cx));
         let chan = this.chan;
-        if let Some(unbounded) = chan.unbounded.as_deref() {
-            let poll = chan.poll_recv_unbounded(unbounded, &mut this.key, cx.waker());
-            match poll {
-                Poll::Pending => park::record(ParkReason::ChanReceive, this.site),
-                Poll::Ready(_) => permit.made_progress(),
+        let poll = match &chan.flavor {
+            Flavor::Buffered(buffer) => {
+                let mut wakeup = None;
+                let poll = {
+                    let mut state = chan.lock();
+                    if let Some(key) = this.key.take() {
+                        // Still queued (spurious poll) or already popped (notified): start over.
+                        state.recv_waiters.remove(key);
+                    }
+                    match state.take_value(*buffer, &mut wakeup) {
+                        Some(value) => Poll::Ready(Some(value)),
+                        None if state.senders == 0 => Poll::Ready(None),
+                        None => {
+                            this.key = Some(state.recv_waiters.push_back(cx.waker().clone()));
+                            Poll::Pending
+                        }
+                    }
+                };
+                wake(wakeup);
+                poll
             }
-            return poll;
-        }
-        let mut wakeup = None;
-        let poll = {
-            let mut state = chan.lock();
-            if let Some(key) = this.key.take() {
-                // Still queued (spurious poll) or already popped (notified): start over.
-                state.recv_waiters.remove(key);
-            }
-            match state.take_value(chan.capacity, &mut wakeup) {
-                Some(value) => Poll::Ready(Some(value)),
-                None if state.senders == 0 => Poll::Ready(None),
-                None => {
-                    this.key = Some(state.recv_waiters.push_back(cx.waker().clone()));
-                    Poll::Pending
-                }
+            Flavor::Unbounded(unbounded) => {
+                chan.poll_recv_unbounded(unbounded, &mut this.key, cx.waker())
             }
         };
-        wake(wakeup);
         match poll {
             Poll::Pending => park::record(ParkReason::ChanReceive, this.site),
             Poll::Ready(_) => permit.made_progress(),
@@ -604,7 +620,7 @@ impl<T> Drop for Recv<'_, T> {
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
-            .field("capacity", &self.chan.capacity)
+            .field("capacity", &self.chan.capacity())
             .finish_non_exhaustive()
     }
 }
@@ -612,7 +628,7 @@ impl<T> fmt::Debug for Sender<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
-            .field("capacity", &self.chan.capacity)
+            .field("capacity", &self.chan.capacity())
             .finish_non_exhaustive()
     }
 }

@@ -377,6 +377,75 @@ mod cache {
         }
 
         #[test]
+        fn the_depot_keeps_at_most_its_bound_and_frees_the_rest() {
+            // A class no other test (and no task cell of these tests) uses, so that the depot's
+            // count is this test's alone.
+            type Cell = Counted<424>;
+            const N: usize = MAGAZINE * (DEPOT_MAX + 6);
+            let class = class_of(Layout::new::<Cell>()).unwrap();
+            let drops = Arc::new(AtomicUsize::new(0));
+            let addresses: Vec<usize> = (0..N)
+                .map(|_| allocate(Counted::<424>(drops.clone(), [5; 424])).as_ptr() as usize)
+                .collect();
+            std::thread::spawn(move || {
+                for address in addresses {
+                    let ptr = NonNull::new(address as *mut Cell).unwrap();
+                    // SAFETY: allocated by the test thread, handed over, used no more.
+                    unsafe { deallocate(ptr) };
+                }
+            })
+            .join()
+            .unwrap();
+            assert_eq!(drops.load(Relaxed), N);
+            // 22 magazines' worth freed on a thread that allocated none: two stayed with it
+            // (freed when it exited), DEPOT_MAX went to the depot, the rest to the allocator.
+            assert_eq!(lock(class).len(), DEPOT_MAX);
+            assert_eq!(DEPOT[class].len.load(Relaxed), DEPOT_MAX);
+        }
+
+        #[test]
+        fn a_block_freed_after_the_threads_cache_is_gone_goes_to_the_allocator() {
+            use std::cell::Cell as StdCell;
+            use std::sync::atomic::AtomicBool;
+            static CACHE_WAS_GONE: AtomicBool = AtomicBool::new(false);
+
+            /// Frees its block from a thread-local destructor that runs after the cache's.
+            struct FreeAtExit(StdCell<Option<NonNull<Counted<40>>>>);
+            impl Drop for FreeAtExit {
+                fn drop(&mut self) {
+                    CACHE_WAS_GONE.store(CACHE.try_with(|_| ()).is_err(), Relaxed);
+                    if let Some(ptr) = self.0.take() {
+                        // SAFETY: from `allocate`, used no more.
+                        unsafe { deallocate(ptr) };
+                    }
+                }
+            }
+            thread_local! {
+                static LATE: FreeAtExit = const { FreeAtExit(StdCell::new(None)) };
+            }
+
+            let drops = Arc::new(AtomicUsize::new(0));
+            let drops2 = drops.clone();
+            std::thread::spawn(move || {
+                // Registered before the cache's destructor, so (last in, first out) run after it.
+                LATE.with(|_| ());
+                let ptr = allocate(Counted(drops2, [9; 40]));
+                LATE.with(|late| late.0.set(Some(ptr)));
+            })
+            .join()
+            .unwrap();
+            assert!(
+                CACHE_WAS_GONE.load(Relaxed),
+                "the cache outlived the late destructor"
+            );
+            assert_eq!(
+                drops.load(Relaxed),
+                1,
+                "dropped once, and the thread exited cleanly"
+            );
+        }
+
+        #[test]
         fn a_panicking_destructor_still_gives_the_block_back() {
             struct Bomb(#[allow(dead_code)] [u8; 80]);
             impl Drop for Bomb {

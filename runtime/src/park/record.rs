@@ -209,10 +209,14 @@ unsafe fn free_cold(cold: *mut Cold) {
     }
 }
 
+#[inline(always)]
 fn encode(code: u16, site: &'static Location<'static>) -> u64 {
     let address = site as *const Location<'static> as usize as u64;
+    // A `Location` is static data, mapped low in the address space (user space is below
+    // 2^47 on x86-64, 2^48 on aarch64, unless a program maps its own memory higher with
+    // 5-level paging, which static data never is), so the address needs no masking.
     debug_assert_eq!(address & !SITE_MASK, 0, "site address above 48 bits");
-    PARKED | (u64::from(code) & CODE_MASK) << CODE_SHIFT | (address & SITE_MASK)
+    PARKED | (u64::from(code) & CODE_MASK) << CODE_SHIFT | address
 }
 
 fn decode(word: u64) -> Option<(ParkReason, Option<&'static Location<'static>>)> {
@@ -383,9 +387,14 @@ pub(crate) fn refresh_clock() {
     with_current(|current| current.now.set(now));
 }
 
-/// Installs the worker's park-time table for the life of the returned guard.
+/// Installs the worker's park-time table, and its cached clock, for the life of the returned
+/// guard: a thread with a table always has a clock (the resume path relies on it).
 pub(crate) fn set_worker_table(table: &ParkTable) -> WorkerTableGuard<'_> {
-    with_current(|c| c.table.set(table));
+    let now = clock::now();
+    with_current(|c| {
+        c.now.set(now);
+        c.table.set(table);
+    });
     WorkerTableGuard { _table: table }
 }
 
@@ -427,12 +436,13 @@ impl<'a> PollScope<'a> {
         polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
         with_current(|current| {
             if word & PARKED != 0 {
-                let now = current_now(current);
                 // Resumed: not parked any more. A poll that yields leaves it so, and the next
                 // poll does not count this park again.
                 record.word.store(word & !PARKED, Relaxed);
                 let table = current.table.get();
                 if !table.is_null() {
+                    // A worker (it installed the table), so its cached clock is set.
+                    let now = current.now.get();
                     let parked = now.saturating_sub(record.since.load(Relaxed));
                     // SAFETY: the table pointer is installed by `set_worker_table` for the
                     // lifetime of a guard held by the worker loop that is polling us.

@@ -13,8 +13,9 @@ const CAPACITY: usize = 1024;
 const MAX_PROBE: usize = 32;
 
 pub(crate) struct ParkTable {
-    /// A fixed-size array, so that indexing by a masked hash needs no bounds check.
-    slots: Box<[Slot; CAPACITY]>,
+    /// A fixed-size array, so that indexing by a masked hash needs no bounds check; inline,
+    /// so that the thread-local table pointer reaches a slot with no further load.
+    slots: [Slot; CAPACITY],
     /// Parks whose key found no free slot within `MAX_PROBE` (reported as one `unknown` row).
     overflow: Slot,
 }
@@ -28,14 +29,12 @@ struct Slot {
 }
 
 impl ParkTable {
-    pub(crate) fn new() -> ParkTable {
-        let slots: Box<[Slot]> = (0..CAPACITY).map(|_| Slot::default()).collect();
-        ParkTable {
-            slots: slots
-                .try_into()
-                .unwrap_or_else(|_| unreachable!("collected exactly CAPACITY slots")),
+    /// Boxed: 24 KiB, and its address is what the worker's thread-local holds.
+    pub(crate) fn new() -> Box<ParkTable> {
+        Box::new(ParkTable {
+            slots: std::array::from_fn(|_| Slot::default()),
             overflow: Slot::default(),
-        }
+        })
     }
 
     /// Adds one park of `parked_ns` under `key`. Only the owning worker calls this. Inlined

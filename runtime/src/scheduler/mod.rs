@@ -47,7 +47,7 @@ pub(crate) struct Shared {
     pub(crate) blocking: BlockingPool,
     shutdown: AtomicBool,
     /// One park-time table per worker, indexed like `remotes`.
-    tables: Box<[ParkTable]>,
+    tables: Box<[Box<ParkTable>]>,
 }
 
 /// What other threads may do to a worker: steal from it and wake it.

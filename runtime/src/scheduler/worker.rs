@@ -70,7 +70,6 @@ impl Worker {
         let _enter = context::enter(self.handle.clone());
         let _worker = context::set_worker(self);
         let _table = park::set_worker_table(&self.shared().tables[self.index]);
-        park::refresh_clock();
         while !self.shared().is_shutdown() {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);

@@ -78,6 +78,7 @@ impl Worker {
             }
             if tick.is_multiple_of(EVENT_INTERVAL) {
                 self.shared().shared_driver.poll_now();
+                self.notify_if_more_than_next();
             }
             match self.next_task(tick).or_else(|| self.steal_work()) {
                 Some(task) => self.run_task(task),
@@ -179,6 +180,7 @@ impl Worker {
             self.parker.borrow_mut().park();
             park::refresh_clock();
             if self.transition_from_parked() {
+                self.notify_if_more_than_next();
                 return;
             }
         }
@@ -203,7 +205,8 @@ impl Worker {
 
     /// Queues a task woken on this worker.
     pub(super) fn schedule_local(&self, task: Notified<Handle>, is_yield: bool) {
-        let should_notify = if is_yield || !self.polling.get() {
+        let polling = self.polling.get();
+        let should_notify = if is_yield || !polling {
             self.queue.push(task);
             true
         } else {
@@ -215,8 +218,28 @@ impl Worker {
                 None => false,
             }
         };
-        if should_notify {
+        // Between tasks, the wake comes from a turn of the driver on this thread: those come
+        // in batches, and this worker, still on the sleeper list while it turns the driver
+        // from `park`, could even be the one a notification picks. So the turn notifies once
+        // when it is over (`notify_if_more_than_next`), as tokio does.
+        if should_notify && polling {
             self.shared().notify_parked();
         }
+    }
+
+    /// After a turn of the driver: if it left this worker more than the task it runs next,
+    /// wake a parked worker to steal the rest (unless this one is searching: it notifies
+    /// when it takes a task, `run_task`).
+    fn notify_if_more_than_next(&self) {
+        if !self.is_searching.get() && self.local_len() > 1 {
+            self.shared().notify_parked();
+        }
+    }
+
+    fn local_len(&self) -> usize {
+        let lifo = self.lifo.take();
+        let len = usize::from(lifo.is_some()) + self.queue.len();
+        self.lifo.set(lifo);
+        len
     }
 }

@@ -341,3 +341,32 @@ async fn the_default_runtime_uses_available_cores() {
     let handle = std::thread::spawn(|| Runtime::new().unwrap().handle().num_workers());
     assert_eq!(handle.join().unwrap(), rt_threads);
 }
+
+/// A task that blocks its worker (a long poll: here a deliberate `thread::sleep`) must not
+/// hold up the timers of other tasks while another worker is idle: the worker that turned
+/// the driver to wake the blocker hands the driver on when it leaves it. (Before the hand-off,
+/// the sleeper below woke only when the blocker's poll ended, 2 s late.)
+#[test]
+fn a_long_poll_does_not_hold_up_timers_while_another_worker_idles() {
+    let rt = rt(2);
+    rt.block_on(async {
+        let blocked = Arc::new(AtomicUsize::new(0));
+        let done = blocked.clone();
+        // Both tasks park on timers, so both workers go idle: one on the driver, one not.
+        let blocker = runtime::spawn(async move {
+            runtime::time::sleep(Duration::from_millis(20)).await;
+            std::thread::sleep(Duration::from_secs(2)); // blocks its worker: a misuse
+            done.store(1, SeqCst);
+        });
+        let sleeper = runtime::spawn(async move {
+            runtime::time::sleep(Duration::from_millis(100)).await;
+            blocked.load(SeqCst)
+        });
+        assert_eq!(
+            sleeper.await.unwrap(),
+            0,
+            "the 100 ms sleep fired only after the 2 s blocking poll ended"
+        );
+        blocker.await.unwrap();
+    });
+}

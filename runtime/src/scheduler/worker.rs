@@ -180,7 +180,14 @@ impl Worker {
             self.parker.borrow_mut().park();
             park::refresh_clock();
             if self.transition_from_parked() {
-                self.notify_if_more_than_next();
+                if !self.is_searching.get() {
+                    // Woken with tasks of its own by a turn of the driver, which it now leaves
+                    // to run them: wake one parked worker to take the driver over (and steal),
+                    // or a long poll here would hold up every timer and socket while that
+                    // worker idles. (A notified worker is searching instead, and notifies when
+                    // it finds work, `run_task`.)
+                    self.shared().notify_parked();
+                }
                 return;
             }
         }
@@ -221,15 +228,16 @@ impl Worker {
         // Between tasks, the wake comes from a turn of the driver on this thread: those come
         // in batches, and this worker, still on the sleeper list while it turns the driver
         // from `park`, could even be the one a notification picks. So the turn notifies once
-        // when it is over (`notify_if_more_than_next`), as tokio does.
+        // when it is over (in `park`, or `notify_if_more_than_next` after `poll_now`).
         if should_notify && polling {
             self.shared().notify_parked();
         }
     }
 
-    /// After a turn of the driver: if it left this worker more than the task it runs next,
-    /// wake a parked worker to steal the rest (unless this one is searching: it notifies
-    /// when it takes a task, `run_task`).
+    /// After a non-blocking turn of the driver between tasks: if it left this worker more than
+    /// the task it runs next, wake a parked worker to steal the rest (tokio's
+    /// `should_notify_others`). Not while this one is searching: the idle protocol then wakes
+    /// another when the last searcher finds work (`run_task`).
     fn notify_if_more_than_next(&self) {
         if !self.is_searching.get() && self.local_len() > 1 {
             self.shared().notify_parked();

@@ -241,6 +241,40 @@ async fn a_yield_and_a_park_in_one_poll_count_no_park() {
     assert!(rows.is_empty(), "parks counted: {rows:?}");
 }
 
+/// A yield through a waker that is not the task's (a no-op one here, as `now_or_never`
+/// polls with) does not make the task runnable: a park later in the same poll is a park, shown
+/// and counted.
+#[runtime::test]
+async fn a_yield_through_a_foreign_waker_does_not_hide_a_park() {
+    let (tx, rx) = runtime::chan::channel::<u32>(0);
+    let line = line!() + 7;
+    let task = runtime::spawn(async move {
+        {
+            let mut yielding = std::pin::pin!(runtime::yield_now());
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            assert!(yielding.as_mut().poll(&mut cx).is_pending());
+        }
+        rx.recv().await
+    });
+    let id = task.id();
+    let profile = wait_for(|p| parked(p, id)).await;
+    let park = profile.task(id).unwrap().park().unwrap();
+    assert_eq!(park.reason(), ParkReason::ChanReceive);
+    assert_eq!(park.site().line(), line);
+    tx.send(7).await.unwrap();
+    assert_eq!(task.await.unwrap(), Some(7));
+    let profile = runtime::profile();
+    let row = profile
+        .park_sites()
+        .iter()
+        .find(|s| {
+            s.site
+                .is_some_and(|l| l.file() == file!() && l.line() == line)
+        })
+        .unwrap_or_else(|| panic!("park not counted: {:?}", profile.park_sites()));
+    assert_eq!(row.count, 1);
+}
+
 #[runtime::test]
 async fn park_time_table_counts_resumed_parks_by_site() {
     let line = line!() + 3;

@@ -21,8 +21,7 @@ const PARKED: u64 = 1 << 63;
 /// means a foreign future returned `Pending` (`unknown`).
 /// A runtime future recorded a park.
 const PARK: u8 = 1;
-/// The task yielded: its own wake made it runnable, so it is not parked whatever else this
-/// poll recorded, before or after, and there is no park to stamp or to count.
+/// A runtime future yielded (`yield_now`, the coop budget): not a park, nor `unknown`.
 const YIELD: u8 = 2;
 const CODE_SHIFT: u32 = 48;
 const CODE_MASK: u64 = 0x7fff;
@@ -352,9 +351,9 @@ impl Drop for CaseCollector {
     }
 }
 
-/// The task polled on this thread gave up the worker without parking (`yield_now`, budget).
-/// `pending` then stamps nothing, and clears the PARKED a `select` or `join` branch may have
-/// recorded in the same poll.
+/// A runtime future polled on this thread yields (`yield_now`, budget): `pending` stamps
+/// nothing for it, and if the yield's wake made the task runnable, clears the PARKED a
+/// `select` or `join` branch may have recorded in the same poll.
 #[inline]
 pub(crate) fn record_yield() {
     with_current(|current| current.recorded.set(current.recorded.get() | YIELD));
@@ -471,17 +470,24 @@ impl<'a> PollScope<'a> {
         });
     }
 
-    /// The rarer endings of a poll; returns whether the task parked. Nothing recorded: a
-    /// foreign future parked (`unknown`). A yield and a park: runnable again at once (its own
-    /// yield woke it), so the park a `select` or `join` branch recorded must not be counted
-    /// when it is next polled.
+    /// The rarer endings of a poll; returns whether the task parked. A park and a yield:
+    /// if the task was woken during the poll (by its own yield, directly or through a
+    /// combinator's waker), it is runnable again at once, so the park a `select` or `join`
+    /// branch recorded must not be counted when it is next polled; if not (the yield woke a
+    /// no-op waker, as under `now_or_never`), it parked. Nothing recorded: a foreign future
+    /// parked (`unknown`).
     #[cold]
     fn parked_otherwise(&self, recorded: u8) -> bool {
         let word = self.record.word.load(Relaxed);
-        if recorded & YIELD != 0 {
-            if recorded & PARK != 0 {
+        if recorded & PARK != 0 {
+            // SAFETY: the record is the polled task's, alive for this scope.
+            if unsafe { crate::task::is_notified_record(self.record) } {
                 self.record.word.store(word & !PARKED, Relaxed);
+                return false;
             }
+            return true;
+        }
+        if recorded & YIELD != 0 {
             return false;
         }
         let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;

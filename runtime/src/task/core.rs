@@ -36,13 +36,32 @@ pub(crate) struct Header {
 /// `record` points to the `record` field of a live `Header`.
 #[cfg(all(feature = "profiling", not(loom)))]
 pub(crate) unsafe fn id_of_record(record: *const park::Record) -> u64 {
-    // SAFETY: per the contract, stepping back by the field's offset gives its live header.
-    let header = unsafe {
-        &*record
+    // SAFETY: per the contract, the header is live.
+    let header = unsafe { &*header_of_record(record) };
+    header.meta.id.as_u64()
+}
+
+/// Whether the task whose header holds `record` has been woken since its poll began (it is
+/// runnable again once the poll ends).
+///
+/// # Safety
+/// `record` points to the `record` field of a live `Header`.
+#[cfg(all(feature = "profiling", not(loom)))]
+pub(crate) unsafe fn is_notified_record(record: *const park::Record) -> bool {
+    // SAFETY: per the contract, the header is live.
+    let header = unsafe { &*header_of_record(record) };
+    header.state.load().is_notified()
+}
+
+/// Steps back from a header's `record` field to the header, by the field's offset.
+#[cfg(all(feature = "profiling", not(loom)))]
+unsafe fn header_of_record(record: *const park::Record) -> *const Header {
+    // SAFETY: the caller's contract: `record` is the `record` field of a `Header`.
+    unsafe {
+        record
             .byte_sub(std::mem::offset_of!(Header, record))
             .cast::<Header>()
-    };
-    header.meta.id.as_u64()
+    }
 }
 
 /// What a snapshot shows about a task that never changes after spawn.

@@ -1,7 +1,7 @@
 //! Park records: why, where and since when each task is parked.
 //!
 //! Leaf futures of the runtime (timers, I/O, joins, channels, locks) are created by
-//! `#[track_caller]` functions and call [`record`] when they return `Pending`; the worker
+//! `#[track_caller]` functions and call `record` when they return `Pending`; the worker
 //! brackets each poll with a `PollScope` that stamps the time and fills in `unknown` for
 //! futures that recorded nothing. With the `profiling` feature off (and under loom) the
 //! empty twins replace every function with a no-op.

@@ -173,3 +173,50 @@ fn shutdown_racing_remote_spawns_and_wakes_resolves_every_join_handle() {
         });
     }
 }
+
+/// Timer wakes come from driver turns, in batches, onto the queue of the worker that turned
+/// the driver; the turn then notifies once (or hands the driver on). Every woken task must
+/// run, including while a worker is stuck in a blocking poll.
+#[test]
+fn batches_of_driver_wakes_always_run() {
+    within(120, || {
+        for workers in [2, 4] {
+            let rt = runtime::Builder::new()
+                .worker_threads(workers)
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let stop = Arc::new(AtomicBool::new(false));
+                let blocker = runtime::spawn({
+                    let stop = stop.clone();
+                    async move {
+                        while !stop.load(SeqCst) {
+                            std::thread::sleep(Duration::from_millis(3)); // a blocking poll
+                            runtime::time::sleep(Duration::from_millis(1)).await;
+                        }
+                    }
+                });
+                for round in 0..10u64 {
+                    let tasks: Vec<_> = (0..1_000u64)
+                        .map(|i| {
+                            runtime::spawn(async move {
+                                for k in 0..5 {
+                                    let micros = (i * 7 + k * 13 + round) % 2_000;
+                                    runtime::time::sleep(Duration::from_micros(micros)).await;
+                                }
+                                i
+                            })
+                        })
+                        .collect();
+                    let mut sum = 0;
+                    for task in tasks {
+                        sum += task.await.unwrap();
+                    }
+                    assert_eq!(sum, 999 * 1_000 / 2);
+                }
+                stop.store(true, SeqCst);
+                blocker.await.unwrap();
+            });
+        }
+    });
+}

@@ -158,10 +158,7 @@ impl Worker {
     }
 
     fn has_local_work(&self) -> bool {
-        let lifo = self.lifo.take();
-        let has = lifo.is_some() || !self.queue.is_empty();
-        self.lifo.set(lifo);
-        has
+        self.local_len() > 0
     }
 
     fn park(&self) {
@@ -244,6 +241,7 @@ impl Worker {
         }
     }
 
+    /// Tasks queued on this worker: the LIFO slot's and the local queue's.
     fn local_len(&self) -> usize {
         let lifo = self.lifo.take();
         let len = usize::from(lifo.is_some()) + self.queue.len();

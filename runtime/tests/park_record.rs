@@ -5,7 +5,7 @@
 mod support;
 use support::{parked, wait_for};
 
-use runtime::ParkReason;
+use runtime::{ParkReason, ParkSite, Profile};
 use std::future::{poll_fn, Future};
 use std::panic::Location;
 use std::pin::Pin;
@@ -14,6 +14,26 @@ use std::time::Duration;
 
 fn site(file: &str, line: u32, column: u32) -> (String, u32, u32) {
     (file.to_string(), line, column)
+}
+
+/// The park-time table's rows for sites of this file on `lines`.
+fn rows_on(profile: &Profile, lines: std::ops::Range<u32>) -> Vec<&ParkSite> {
+    profile
+        .park_sites()
+        .iter()
+        .filter(|s| {
+            s.site
+                .is_some_and(|l| l.file() == file!() && lines.contains(&l.line()))
+        })
+        .collect()
+}
+
+/// The park-time table's one row for the site of this file on `line`.
+fn row_on(profile: &Profile, line: u32) -> &ParkSite {
+    match rows_on(profile, line..line + 1)[..] {
+        [row] => row,
+        _ => panic!("not one row for line {line}: {:?}", profile.park_sites()),
+    }
 }
 
 fn loc(location: &Location<'_>) -> (String, u32, u32) {
@@ -230,14 +250,7 @@ async fn a_yield_and_a_park_in_one_poll_count_no_park() {
     let last = line!();
     drop(tx);
     let profile = runtime::profile();
-    let rows: Vec<_> = profile
-        .park_sites()
-        .iter()
-        .filter(|s| {
-            s.site
-                .is_some_and(|l| l.file() == file!() && (first..last).contains(&l.line()))
-        })
-        .collect();
+    let rows = rows_on(&profile, first..last);
     assert!(rows.is_empty(), "parks counted: {rows:?}");
 }
 
@@ -264,15 +277,7 @@ async fn a_yield_through_a_foreign_waker_does_not_hide_a_park() {
     tx.send(7).await.unwrap();
     assert_eq!(task.await.unwrap(), Some(7));
     let profile = runtime::profile();
-    let row = profile
-        .park_sites()
-        .iter()
-        .find(|s| {
-            s.site
-                .is_some_and(|l| l.file() == file!() && l.line() == line)
-        })
-        .unwrap_or_else(|| panic!("park not counted: {:?}", profile.park_sites()));
-    assert_eq!(row.count, 1);
+    assert_eq!(row_on(&profile, line).count, 1, "the park was counted");
 }
 
 #[runtime::test]
@@ -286,14 +291,7 @@ async fn park_time_table_counts_resumed_parks_by_site() {
     .await
     .unwrap();
     let profile = runtime::profile();
-    let row = profile
-        .park_sites()
-        .iter()
-        .find(|s| {
-            s.site
-                .is_some_and(|l| l.file() == file!() && l.line() == line)
-        })
-        .unwrap_or_else(|| panic!("no row for line {line}: {:?}", profile.park_sites()));
+    let row = row_on(&profile, line);
     assert_eq!(row.reason, ParkReason::Sleep);
     assert_eq!(row.count, 5);
     assert!(row.total >= Duration::from_millis(5), "{:?}", row.total);

@@ -911,8 +911,8 @@ mod loom_tests {
             let held = semaphore.try_acquire().unwrap();
             let lockers: Vec<_> = (0..2)
                 .map(|_| {
-                    let (semaphore, data) = (semaphore.clone(), data.clone());
-                    thread::spawn(move || {
+                    let data = data.clone();
+                    on_thread(&semaphore, move |semaphore| {
                         let permit = loom::future::block_on(semaphore.acquire()).unwrap();
                         data.bump();
                         drop(permit);
@@ -938,13 +938,10 @@ mod loom_tests {
             // the other, unless the lock-free release gets in first.
             let semaphore = Arc::new(Semaphore::new(2));
             let held = semaphore.try_acquire().unwrap();
-            let acquirer = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || {
-                    let permit = loom::future::block_on(semaphore.acquire_many(2)).unwrap();
-                    assert_eq!(permit.num_permits(), 2);
-                })
-            };
+            let acquirer = on_thread(&semaphore, |semaphore| {
+                let permit = loom::future::block_on(semaphore.acquire_many(2)).unwrap();
+                assert_eq!(permit.num_permits(), 2);
+            });
             drop(held);
             acquirer.join().unwrap();
             assert_eq!(semaphore.available_permits(), 2, "a permit was lost");
@@ -960,8 +957,8 @@ mod loom_tests {
             let held = semaphore.try_acquire().unwrap();
             let acquirers: Vec<_> = (0..2)
                 .map(|_| {
-                    let (semaphore, holders) = (semaphore.clone(), holders.clone());
-                    thread::spawn(move || {
+                    let holders = holders.clone();
+                    on_thread(&semaphore, move |semaphore| {
                         let permit = loom::future::block_on(semaphore.acquire()).unwrap();
                         assert_eq!(holders.fetch_add(1, Ordering::SeqCst), 0, "two holders");
                         holders.fetch_sub(1, Ordering::SeqCst);
@@ -984,10 +981,9 @@ mod loom_tests {
             // Two wanted, one there: the acquire can only fail, whether it saw the close
             // before queueing or was woken by it, and must give its one back.
             let semaphore = Arc::new(Semaphore::new(1));
-            let acquirer = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || loom::future::block_on(semaphore.acquire_many(2)).is_err())
-            };
+            let acquirer = on_thread(&semaphore, |semaphore| {
+                loom::future::block_on(semaphore.acquire_many(2)).is_err()
+            });
             semaphore.close();
             assert!(acquirer.join().unwrap(), "two permits were never there");
             assert_eq!(
@@ -1003,14 +999,11 @@ mod loom_tests {
     fn loom_close_racing_an_acquire_and_a_release() {
         loom::model(|| {
             let semaphore = Arc::new(Semaphore::new(0));
-            let acquirer = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || {
-                    // Granted or failed, depending on which came first; the permit comes back
-                    // either way.
-                    let _ = loom::future::block_on(semaphore.acquire());
-                })
-            };
+            let acquirer = on_thread(&semaphore, |semaphore| {
+                // Granted or failed, depending on which came first; the permit comes back
+                // either way.
+                let _ = loom::future::block_on(semaphore.acquire());
+            });
             semaphore.add_permits(1);
             semaphore.close();
             acquirer.join().unwrap();
@@ -1043,12 +1036,20 @@ mod loom_tests {
     /// A thread that polls `acquire_many(n)` once and drops it: queued with none, some or all
     /// of its permits assigned, or granted outright by a release that got in first.
     fn spawn_cancelled_acquire(semaphore: &Arc<Semaphore>, n: u32) -> thread::JoinHandle<()> {
-        let semaphore = semaphore.clone();
-        thread::spawn(move || {
+        on_thread(semaphore, move |semaphore| {
             let mut acquire = semaphore.acquire_many(n);
             let _ = poll_once(&mut acquire);
             drop(acquire);
         })
+    }
+
+    /// Runs `f` on a new model thread with its own handle to `semaphore`.
+    fn on_thread<R: 'static>(
+        semaphore: &Arc<Semaphore>,
+        f: impl FnOnce(&Semaphore) -> R + 'static,
+    ) -> thread::JoinHandle<R> {
+        let semaphore = semaphore.clone();
+        thread::spawn(move || f(&semaphore))
     }
 
     #[test]
@@ -1056,14 +1057,11 @@ mod loom_tests {
         loom::model(|| {
             let semaphore = Arc::new(Semaphore::new(1));
             let held = semaphore.try_acquire().unwrap();
-            let waiter = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || {
-                    let permit = loom::future::block_on(semaphore.acquire()).unwrap();
-                    assert_eq!(semaphore.available_permits(), 0);
-                    drop(permit);
-                })
-            };
+            let waiter = on_thread(&semaphore, |semaphore| {
+                let permit = loom::future::block_on(semaphore.acquire()).unwrap();
+                assert_eq!(semaphore.available_permits(), 0);
+                drop(permit);
+            });
             drop(held);
             waiter.join().unwrap();
             assert_eq!(semaphore.available_permits(), 1);
@@ -1076,12 +1074,9 @@ mod loom_tests {
             let semaphore = Arc::new(Semaphore::new(1));
             let held = semaphore.try_acquire().unwrap();
             let cancelled = spawn_cancelled_acquire(&semaphore, 1);
-            let next = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || {
-                    drop(loom::future::block_on(semaphore.acquire()).unwrap());
-                })
-            };
+            let next = on_thread(&semaphore, |semaphore| {
+                drop(loom::future::block_on(semaphore.acquire()).unwrap());
+            });
             drop(held);
             cancelled.join().unwrap();
             next.join().unwrap();
@@ -1108,10 +1103,9 @@ mod loom_tests {
     fn loom_close_races_parked_waiter() {
         loom::model(|| {
             let semaphore = Arc::new(Semaphore::new(0));
-            let waiter = {
-                let semaphore = semaphore.clone();
-                thread::spawn(move || loom::future::block_on(semaphore.acquire()).is_err())
-            };
+            let waiter = on_thread(&semaphore, |semaphore| {
+                loom::future::block_on(semaphore.acquire()).is_err()
+            });
             semaphore.close();
             assert!(waiter.join().unwrap(), "closed with no permits: must fail");
             assert_eq!(semaphore.available_permits(), 0);

@@ -46,7 +46,6 @@ mod yield_now;
 pub use self::builder::Builder;
 pub(crate) use self::core::Meta;
 #[cfg(all(feature = "profiling", not(loom)))]
-#[cfg(all(feature = "profiling", not(loom)))]
 pub(crate) use self::core::{id_of_record, is_notified_record};
 pub use self::error::JoinError;
 pub use self::group::{Group, GroupWait, SpawnLimited};

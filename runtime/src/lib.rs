@@ -28,6 +28,8 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod chan;
+#[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
+pub mod compat;
 pub mod context;
 mod coop;
 mod driver;

@@ -3,7 +3,7 @@
 //! per timer, O(1) insert and cancel.
 
 mod interval;
-mod sleep;
+pub(crate) mod sleep;
 mod timeout;
 mod wheel;
 

@@ -23,10 +23,7 @@ use std::time::{Duration, Instant};
 /// Outside a Parkade runtime.
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(far_future);
-    sleep_until_at(deadline, Location::caller())
+    sleep_at(duration, Location::caller())
 }
 
 /// Waits until `deadline`. Parks the task with reason `sleep` at the caller.
@@ -36,6 +33,13 @@ pub fn sleep(duration: Duration) -> Sleep {
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     sleep_until_at(deadline, Location::caller())
+}
+
+pub(crate) fn sleep_at(duration: Duration, site: &'static Location<'static>) -> Sleep {
+    let deadline = Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(far_future);
+    sleep_until_at(deadline, site)
 }
 
 pub(crate) fn sleep_until_at(deadline: Instant, site: &'static Location<'static>) -> Sleep {
@@ -59,7 +63,7 @@ pub struct Sleep {
     handle: Arc<driver::Handle>,
     /// The wheel entry, once registered by a first `Pending` poll.
     key: Option<TimerKey>,
-    pub(super) site: &'static Location<'static>,
+    pub(crate) site: &'static Location<'static>,
 }
 
 impl Sleep {

@@ -171,13 +171,16 @@ impl OwnedWriteHalf {
     /// # Errors
     /// If the socket is not connected.
     pub fn shutdown(&mut self) -> impl Future<Output = io::Result<()>> + '_ {
-        poll_fn(move |_| {
-            let result = self.inner.shutdown_std(Shutdown::Write);
-            if result.is_ok() {
-                self.shutdown_on_drop = false;
-            }
-            Poll::Ready(result)
-        })
+        poll_fn(move |_| Poll::Ready(self.shutdown_now()))
+    }
+
+    /// Shuts down the write direction; dropping the half then does nothing more.
+    pub(crate) fn shutdown_now(&mut self) -> io::Result<()> {
+        let result = self.inner.shutdown_std(Shutdown::Write);
+        if result.is_ok() {
+            self.shutdown_on_drop = false;
+        }
+        result
     }
 
     /// Polls a write; see [`TcpStream::poll_write`].

@@ -10,6 +10,7 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 use std::panic::Location;
 use std::task::{ready, Context, Poll};
 
@@ -339,6 +340,39 @@ impl TcpStream {
             })
     }
 
+    /// Polls a read into memory that may be uninitialised (tokio's `ReadBuf`, hyper's
+    /// `ReadBufCursor`), so that the I/O adapters need not zero a buffer before every read.
+    #[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
+    pub(crate) fn poll_read_uninit_at(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+        site: &'static Location<'static>,
+    ) -> Poll<io::Result<usize>> {
+        let fd = self.io.io().as_raw_fd();
+        self.io
+            .registration()
+            .poll_io(cx, Direction::Read, IoDirection::Read, site, || {
+                retry_interrupted(|| read_uninit(fd, buf))
+            })
+    }
+
+    /// Polls a gathering write (`writev`): hyper sends a response's head and body in one.
+    #[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
+    pub(crate) fn poll_write_vectored_at(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+        site: &'static Location<'static>,
+    ) -> Poll<io::Result<usize>> {
+        let mut io = self.io.io();
+        self.io
+            .registration()
+            .poll_io(cx, Direction::Write, IoDirection::Write, site, || {
+                retry_interrupted(|| io.write_vectored(bufs))
+            })
+    }
+
     pub(crate) fn read_at<'a>(
         &'a self,
         buf: &'a mut [u8],
@@ -408,6 +442,16 @@ fn is_in_progress(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::NotConnected || error.raw_os_error() == Some(libc::EINPROGRESS)
 }
 
+/// `read(2)` into possibly uninitialised memory.
+#[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
+fn read_uninit(fd: std::os::fd::RawFd, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the duration of the call,
+    // and read(2) only writes to it (never reads), so uninitialised bytes are never read.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    // A negative return is -1 with errno set; otherwise it is at most `buf.len()`.
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
 /// Repeats a syscall interrupted by a signal.
 fn retry_interrupted<R>(mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
     loop {
@@ -427,7 +471,7 @@ impl fmt::Debug for TcpStream {
 }
 
 #[cfg(unix)]
-impl std::os::fd::AsRawFd for TcpStream {
+impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.io.io().as_raw_fd()
     }

@@ -40,6 +40,8 @@ pub mod park;
 mod profile;
 mod runtime;
 mod scheduler;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -1,4 +1,5 @@
-//! A socket registered with the driver: the bridge from mio's readiness to a task's park.
+//! A socket (or the signal self-pipe) registered with the driver: the bridge from mio's
+//! readiness to a task's park.
 
 use super::scheduled::ScheduledIo;
 use super::Direction;
@@ -17,10 +18,12 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    fn new<S: mio::event::Source>(source: &mut S) -> io::Result<Registration> {
+    fn new<S: mio::event::Source>(
+        source: &mut S,
+        interest: mio::Interest,
+    ) -> io::Result<Registration> {
         let handle = scheduler::context::driver_handle();
         let (token, shared) = handle.io.allocate();
-        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
         if let Err(error) = handle.io.registry().register(source, token, interest) {
             handle.io.release(token);
             return Err(error);
@@ -34,11 +37,24 @@ impl Registration {
 
     /// Runs `op` until it does not say `WouldBlock`, parking on readiness in between with
     /// reason `IO wait` (`detail`) at `site`.
+    #[inline]
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         detail: IoDirection,
+        site: &'static Location<'static>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_as(cx, direction, ParkReason::IoWait(detail), site, op)
+    }
+
+    /// [`poll_io`](Self::poll_io) for a source that is not a socket: parks with `reason`.
+    pub(crate) fn poll_io_as<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        reason: ParkReason,
         site: &'static Location<'static>,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
@@ -47,7 +63,7 @@ impl Registration {
             let event = match self.shared.poll_ready(cx, direction) {
                 Poll::Ready(event) => event,
                 Poll::Pending => {
-                    park::record(ParkReason::IoWait(detail), site);
+                    park::record(reason, site);
                     return Poll::Pending;
                 }
             };
@@ -78,10 +94,20 @@ pub(crate) struct PollEvented<S: mio::event::Source> {
 }
 
 impl<S: mio::event::Source> PollEvented<S> {
+    /// Registers `io` for reading and writing.
+    ///
     /// # Panics
     /// Outside a Parkade runtime.
-    pub(crate) fn new(mut io: S) -> io::Result<PollEvented<S>> {
-        let registration = Registration::new(&mut io)?;
+    pub(crate) fn new(io: S) -> io::Result<PollEvented<S>> {
+        PollEvented::with_interest(io, mio::Interest::READABLE | mio::Interest::WRITABLE)
+    }
+
+    /// Registers for `interest` only (a pipe's read end has no writability to watch).
+    ///
+    /// # Panics
+    /// Outside a Parkade runtime.
+    pub(crate) fn with_interest(mut io: S, interest: mio::Interest) -> io::Result<PollEvented<S>> {
+        let registration = Registration::new(&mut io, interest)?;
         Ok(PollEvented {
             io: Some(io),
             registration,

@@ -50,6 +50,8 @@ pub enum ParkReason {
     Blocking,
     /// A future the runtime does not know returned `Pending`; see `runtime::park::label`.
     Unknown,
+    /// `runtime::signal::ctrl_c`: waiting for the process to receive a signal.
+    SignalWait,
     /// A name given with `runtime::park::label`.
     Label(&'static str),
 }
@@ -74,6 +76,7 @@ impl ParkReason {
             ParkReason::ContextDone => "context done",
             ParkReason::Blocking => "blocking",
             ParkReason::Unknown => "unknown",
+            ParkReason::SignalWait => "signal wait",
             ParkReason::Label(label) => label,
         }
     }
@@ -110,6 +113,7 @@ impl ParkReason {
             ParkReason::ContextDone => 16,
             ParkReason::Blocking => 17,
             ParkReason::Unknown => 18,
+            ParkReason::SignalWait => 19,
             ParkReason::Label(label) => super::label::intern(label),
         }
     }
@@ -134,6 +138,7 @@ impl ParkReason {
             16 => ParkReason::ContextDone,
             17 => ParkReason::Blocking,
             18 => ParkReason::Unknown,
+            19 => ParkReason::SignalWait,
             code => ParkReason::Label(super::label::lookup(code)?),
         })
     }

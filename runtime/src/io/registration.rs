@@ -46,17 +46,53 @@ impl Registration {
         site: &'static Location<'static>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io_as(cx, direction, ParkReason::IoWait(detail), site, op)
+        self.poll_until(cx, direction, ParkReason::IoWait(detail), site, op, |_| {
+            false
+        })
     }
 
     /// [`poll_io`](Self::poll_io) for a source that is not a socket: parks with `reason`.
+    #[inline]
     pub(crate) fn poll_io_as<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         reason: ParkReason,
         site: &'static Location<'static>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_until(cx, direction, reason, site, op, |_| false)
+    }
+
+    /// [`poll_io`](Self::poll_io) for a stream read or write of `len` bytes. A short one
+    /// (`0 < n < len`) emptied the receive buffer or filled the send buffer, so the readiness
+    /// is cleared at once instead of by the next attempt's `WouldBlock`: one syscall less per
+    /// read of a request, as tokio does. The reactor is edge-triggered, so the next change is
+    /// reported whatever was cleared.
+    #[inline]
+    pub(crate) fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        detail: IoDirection,
+        site: &'static Location<'static>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let reason = ParkReason::IoWait(detail);
+        self.poll_until(cx, direction, reason, site, op, |&n| n > 0 && n < len)
+    }
+
+    /// Runs `op` until it does not say `WouldBlock`, parking on readiness in between with
+    /// `reason` at `site`; clears the readiness after a result for which `drained` holds.
+    fn poll_until<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        reason: ParkReason,
+        site: &'static Location<'static>,
         mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         let permit = ready!(coop::poll_proceed(cx));
         loop {
@@ -72,6 +108,9 @@ impl Registration {
                     self.shared.clear_readiness(event);
                 }
                 result => {
+                    if result.as_ref().is_ok_and(&drained) {
+                        self.shared.clear_readiness(event);
+                    }
                     permit.made_progress();
                     return Poll::Ready(result);
                 }

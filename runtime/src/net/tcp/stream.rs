@@ -305,11 +305,15 @@ impl TcpStream {
         site: &'static Location<'static>,
     ) -> Poll<io::Result<usize>> {
         let mut io = self.io.io();
-        self.io
-            .registration()
-            .poll_io(cx, Direction::Read, IoDirection::Read, site, || {
-                retry_interrupted(|| io.read(buf))
-            })
+        let len = buf.len();
+        self.io.registration().poll_transfer(
+            cx,
+            Direction::Read,
+            IoDirection::Read,
+            site,
+            len,
+            || retry_interrupted(|| io.read(buf)),
+        )
     }
 
     pub(crate) fn poll_peek_at(
@@ -333,11 +337,15 @@ impl TcpStream {
         site: &'static Location<'static>,
     ) -> Poll<io::Result<usize>> {
         let mut io = self.io.io();
-        self.io
-            .registration()
-            .poll_io(cx, Direction::Write, IoDirection::Write, site, || {
-                retry_interrupted(|| io.write(buf))
-            })
+        let len = buf.len();
+        self.io.registration().poll_transfer(
+            cx,
+            Direction::Write,
+            IoDirection::Write,
+            site,
+            len,
+            || retry_interrupted(|| io.write(buf)),
+        )
     }
 
     /// Polls a read into memory that may be uninitialised (tokio's `ReadBuf`, hyper's
@@ -350,11 +358,15 @@ impl TcpStream {
         site: &'static Location<'static>,
     ) -> Poll<io::Result<usize>> {
         let fd = self.io.io().as_raw_fd();
-        self.io
-            .registration()
-            .poll_io(cx, Direction::Read, IoDirection::Read, site, || {
-                retry_interrupted(|| read_uninit(fd, buf))
-            })
+        let len = buf.len();
+        self.io.registration().poll_transfer(
+            cx,
+            Direction::Read,
+            IoDirection::Read,
+            site,
+            len,
+            || retry_interrupted(|| read_uninit(fd, buf)),
+        )
     }
 
     /// Polls a gathering write (`writev`): hyper sends a response's head and body in one.
@@ -366,11 +378,15 @@ impl TcpStream {
         site: &'static Location<'static>,
     ) -> Poll<io::Result<usize>> {
         let mut io = self.io.io();
-        self.io
-            .registration()
-            .poll_io(cx, Direction::Write, IoDirection::Write, site, || {
-                retry_interrupted(|| io.write_vectored(bufs))
-            })
+        let len = bufs.iter().map(|buf| buf.len()).sum();
+        self.io.registration().poll_transfer(
+            cx,
+            Direction::Write,
+            IoDirection::Write,
+            site,
+            len,
+            || retry_interrupted(|| io.write_vectored(bufs)),
+        )
     }
 
     pub(crate) fn read_at<'a>(

@@ -1,16 +1,25 @@
 //! The two runtimes behind one trait, so that a workload is written once (as a generic
 //! function) and runs on Parkade and on tokio's multi-thread runtime: [`Parkade`] and
 //! [`Tokio`] implement [`Rt`] with each runtime's own spawn, channels, locks, timers and
-//! sockets.
+//! sockets, and hyper's `rt` traits (I/O, executor, timer) over each runtime's sockets.
 //!
 //! Handles returned by the spawn functions are futures of the task's output (a panic in the
 //! task panics the awaiter); dropping one detaches the task.
 
-use std::future::Future;
+use http_body_util::{Empty, Full};
+use hyper::body::Bytes;
+use hyper::rt::bounds::{Http2ClientConnExec, Http2ServerConnExec};
+use std::convert::Infallible;
+use std::future::{Future, Ready};
 use std::io;
 use std::net::SocketAddr;
 use std::ops::DerefMut;
 use std::time::Duration;
+
+/// The future of the HTTP workloads' service (`hello, world` from `std::future::ready`): a
+/// type that can be named, so that [`Rt::HyperExecutor`]'s HTTP/2 bounds can be stated once
+/// in the trait rather than on every generic function up to `main`.
+pub type HelloFuture = Ready<Result<hyper::Response<Full<Bytes>>, Infallible>>;
 
 /// The sending end of a channel.
 pub trait ChanTx<T>: Clone + Send + Sync + 'static {
@@ -49,6 +58,19 @@ pub trait Rt: 'static {
     type Listener: Send + Sync + 'static;
     /// A connected TCP socket.
     type Stream: Send + 'static;
+    /// A connected TCP socket as hyper's `rt::Read` and `rt::Write`.
+    type HyperIo: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static;
+    /// hyper's `rt::Executor` on this runtime, with the bounds of the HTTP/2 server (serving
+    /// [`HelloFuture`]) and client (sending empty requests over [`Rt::HyperIo`]).
+    type HyperExecutor: Http2ServerConnExec<HelloFuture, Full<Bytes>>
+        + Http2ClientConnExec<Empty<Bytes>, Self::HyperIo>
+        + Clone
+        + Unpin
+        + Send
+        + Sync
+        + 'static;
+    /// hyper's `rt::Timer` on this runtime.
+    type HyperTimer: hyper::rt::Timer + Clone + Send + Sync + 'static;
 
     /// A multi-thread runtime with `workers` worker threads (timers and I/O enabled).
     fn build(workers: usize) -> Self::Runtime;
@@ -129,6 +151,13 @@ pub trait Rt: 'static {
         stream: &'a mut Self::Stream,
         buf: &'a [u8],
     ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+
+    /// Wraps a connected stream for hyper.
+    fn hyper_io(stream: Self::Stream) -> Self::HyperIo;
+    /// hyper's executor, spawning on the current runtime.
+    fn hyper_executor() -> Self::HyperExecutor;
+    /// hyper's timer, on the current runtime.
+    fn hyper_timer() -> Self::HyperTimer;
 }
 
 /// Parkade.
@@ -167,6 +196,9 @@ impl Rt for Parkade {
     type Semaphore = runtime::sync::Semaphore;
     type Listener = runtime::net::TcpListener;
     type Stream = runtime::net::TcpStream;
+    type HyperIo = runtime::compat::hyper::Io<runtime::net::TcpStream>;
+    type HyperExecutor = runtime::compat::hyper::Executor;
+    type HyperTimer = runtime::compat::hyper::Timer;
 
     fn build(workers: usize) -> runtime::Runtime {
         runtime::Builder::new()
@@ -313,6 +345,21 @@ impl Rt for Parkade {
     ) -> impl Future<Output = io::Result<()>> + Send + 'a {
         stream.write_all(buf)
     }
+
+    #[track_caller]
+    fn hyper_io(stream: Self::Stream) -> Self::HyperIo {
+        runtime::compat::hyper::Io::new(stream)
+    }
+
+    #[track_caller]
+    fn hyper_executor() -> Self::HyperExecutor {
+        runtime::compat::hyper::Executor::new()
+    }
+
+    #[track_caller]
+    fn hyper_timer() -> Self::HyperTimer {
+        runtime::compat::hyper::Timer::new()
+    }
 }
 
 impl<T: Send + 'static> ChanTx<T> for tokio::sync::mpsc::Sender<T> {
@@ -360,6 +407,9 @@ impl Rt for Tokio {
     type Semaphore = tokio::sync::Semaphore;
     type Listener = tokio::net::TcpListener;
     type Stream = tokio::net::TcpStream;
+    type HyperIo = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+    type HyperExecutor = hyper_util::rt::TokioExecutor;
+    type HyperTimer = hyper_util::rt::TokioTimer;
 
     fn build(workers: usize) -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
@@ -499,5 +549,17 @@ impl Rt for Tokio {
         buf: &'a [u8],
     ) -> impl Future<Output = io::Result<()>> + Send + 'a {
         tokio::io::AsyncWriteExt::write_all(stream, buf)
+    }
+
+    fn hyper_io(stream: Self::Stream) -> Self::HyperIo {
+        hyper_util::rt::TokioIo::new(stream)
+    }
+
+    fn hyper_executor() -> Self::HyperExecutor {
+        hyper_util::rt::TokioExecutor::new()
+    }
+
+    fn hyper_timer() -> Self::HyperTimer {
+        hyper_util::rt::TokioTimer::new()
     }
 }

@@ -7,10 +7,15 @@
 //!
 //! The first seven are tokio's `rt_multi_threaded` benches (as in
 //! `benches/benches/rt_multi_threaded.rs`); the channel and lock workloads are those of
-//! `benches/benches/sync.rs`; then timers and a TCP echo on loopback.
+//! `benches/benches/sync.rs`; then timers, a TCP echo on loopback, and hyper's HTTP/1 and
+//! HTTP/2 clients against its servers on loopback.
 
 use crate::oneshot;
-use crate::rt::{ChanRx, ChanTx, Rt};
+use crate::rt::{ChanRx, ChanTx, HelloFuture, Rt};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::Bytes;
+use hyper::{Request, Response};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::{mpsc, Arc};
@@ -49,6 +54,8 @@ pub fn all<R: Rt>() -> Vec<Workload<R>> {
         w("semaphore_contention", semaphore_contention::<R>),
         w("timers_10k_sleep_1ms", timers::<R>),
         w("tcp_echo_64x1000", tcp_echo::<R>),
+        w("http_hello_64x50", http_hello::<R>),
+        w("http2_hello_8x64x10", http2_hello::<R>),
     ]
 }
 
@@ -461,5 +468,157 @@ fn tcp_echo<R: Rt>(rt: &R::Runtime, k: u32) -> Duration {
         });
     });
     drop(streams);
+    elapsed
+}
+
+/// The body of every HTTP response.
+const HELLO: &[u8] = b"hello, world";
+
+/// The service of the HTTP servers: `hello, world` to every request.
+fn hello(_: Request<hyper::body::Incoming>) -> HelloFuture {
+    std::future::ready(Ok(Response::new(Full::new(Bytes::from_static(HELLO)))))
+}
+
+/// A GET of `/`.
+fn get() -> Request<Empty<Bytes>> {
+    Request::get("/")
+        .header(hyper::header::HOST, "127.0.0.1")
+        .body(Empty::new())
+        .unwrap()
+}
+
+/// Sends one GET and checks that the answer is `hello, world`.
+async fn get_hello<B>(send: impl Future<Output = hyper::Result<Response<B>>>)
+where
+    B: hyper::body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let response = send.await.unwrap();
+    assert!(response.status().is_success());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], HELLO);
+}
+
+/// A listener on loopback whose accepted connections are each served by `serve` in a task of
+/// their own (`connections` of them); its address.
+///
+/// The servers and the clients' connection drivers ignore their connection's result: when
+/// the runtime is dropped, each side's tasks are dropped in an order of the runtime's
+/// choosing, and the side still running sees a broken pipe or a reset. Every request checks
+/// its own response, so a failure while timing still panics.
+async fn http_server<R: Rt, F>(connections: usize, serve: fn(R::HyperIo) -> F) -> SocketAddr
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let listener = R::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    let addr = R::local_addr(&listener);
+    R::detach(async move {
+        for _ in 0..connections {
+            let stream = R::accept(&listener).await;
+            R::detach(serve(R::hyper_io(stream)));
+        }
+    });
+    addr
+}
+
+/// 64 keep-alive HTTP/1.1 connections on loopback, each sending 50 GETs one after the other
+/// (hyper's client: `ready`, `send_request`, the body collected and checked) to hyper's
+/// HTTP/1 server on the same runtime, one server task per connection. TCP_NODELAY on both
+/// sides; the connections are made once per runtime, outside the timing.
+fn http_hello<R: Rt>(rt: &R::Runtime, k: u32) -> Duration {
+    const CONNECTIONS: usize = 64;
+    const REQUESTS: usize = 50;
+    let mut senders = R::block_on(rt, async {
+        let addr = http_server::<R, _>(CONNECTIONS, |io| async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(R::hyper_timer())
+                .serve_connection(io, hyper::service::service_fn(hello))
+                .await;
+        })
+        .await;
+        let mut senders = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            let io = R::hyper_io(R::connect(addr).await);
+            let (sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
+            R::detach(async move { drop(connection.await) });
+            senders.push(sender);
+        }
+        senders
+    });
+    let elapsed = timed(k, || {
+        let clients: Vec<_> = senders
+            .drain(..)
+            .map(|mut sender| {
+                R::spawn_on(rt, async move {
+                    for _ in 0..REQUESTS {
+                        sender.ready().await.unwrap();
+                        get_hello(sender.send_request(get())).await;
+                    }
+                    sender
+                })
+            })
+            .collect();
+        senders = R::block_on(rt, async {
+            let mut senders = Vec::with_capacity(CONNECTIONS);
+            for client in clients {
+                senders.push(client.await);
+            }
+            senders
+        });
+    });
+    drop(senders);
+    elapsed
+}
+
+/// 8 HTTP/2 connections on loopback, each carrying 64 concurrent client tasks that send 10
+/// GETs one after the other, to hyper's HTTP/2 server on the same runtime (hyper spawns each
+/// stream through the runtime's executor). TCP_NODELAY on both sides; the connections are
+/// made once per runtime, outside the timing.
+fn http2_hello<R: Rt>(rt: &R::Runtime, k: u32) -> Duration {
+    const CONNECTIONS: usize = 8;
+    const STREAMS: usize = 64;
+    const REQUESTS: usize = 10;
+    let senders = R::block_on(rt, async {
+        let addr = http_server::<R, _>(CONNECTIONS, |io| async move {
+            let _ = hyper::server::conn::http2::Builder::new(R::hyper_executor())
+                .timer(R::hyper_timer())
+                .serve_connection(io, hyper::service::service_fn(hello))
+                .await;
+        })
+        .await;
+        let mut senders = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            let io = R::hyper_io(R::connect(addr).await);
+            let (sender, connection) =
+                hyper::client::conn::http2::Builder::new(R::hyper_executor())
+                    .timer(R::hyper_timer())
+                    .handshake(io)
+                    .await
+                    .unwrap();
+            R::detach(async move { drop(connection.await) });
+            senders.push(sender);
+        }
+        senders
+    });
+    let elapsed = timed(k, || {
+        let clients: Vec<_> = senders
+            .iter()
+            .flat_map(|sender| (0..STREAMS).map(move |_| sender.clone()))
+            .map(|mut sender| {
+                R::spawn_on(rt, async move {
+                    for _ in 0..REQUESTS {
+                        sender.ready().await.unwrap();
+                        get_hello(sender.send_request(get())).await;
+                    }
+                })
+            })
+            .collect();
+        R::block_on(rt, async {
+            for client in clients {
+                client.await;
+            }
+        });
+    });
+    drop(senders);
     elapsed
 }

@@ -5,7 +5,8 @@
 //! - [`pprof`]: gzipped `profile.proto` that `go tool pprof` reads.
 //! - [`park`]: the cumulative park-time profile (Go's block profile).
 //! - [`leaks`](mod@leaks): proven and suspected leaks, and `LeakCheck` for tests.
-//! - [`server`]: the HTTP endpoint (`/debug/pprof/...`, `/metrics`, `/debug/vars`).
+//! - [`server`]: the HTTP endpoint (`/debug/pprof/...`, `/metrics`, `/debug/vars`), on threads
+//!   of its own ([`serve`]) or on an application's hyper or axum router ([`DebugService`]).
 //! - [`expvar`]: integers an application publishes at `/debug/vars` (Go's `expvar`).
 
 pub mod expvar;

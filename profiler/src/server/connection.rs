@@ -1,6 +1,6 @@
 //! One connection: read a request head within the deadline, answer it, close gracefully.
 
-use super::http::{Body, Request, Response, Status, MAX_HEAD};
+use super::http::{answer, Body, Request, Response, Status, MAX_HEAD};
 use super::listener::Config;
 use super::routes;
 use runtime::Handle;
@@ -57,16 +57,6 @@ pub(super) fn serve(mut stream: TcpStream, handle: &Handle, config: &Config, mod
     if write_response(&mut stream, response, head_only).is_ok() {
         linger_close(&mut stream);
     }
-}
-
-/// Runs a handler, turning a panic (a bug, never client input) into `500`.
-fn answer(handler: impl FnOnce() -> Response) -> Response {
-    panic::catch_unwind(AssertUnwindSafe(handler)).unwrap_or_else(|_| {
-        Response::text(
-            Status::INTERNAL_SERVER_ERROR,
-            "500 internal server error: the handler panicked (see the process's stderr)\n",
-        )
-    })
 }
 
 fn unavailable() -> Response {
@@ -166,20 +156,5 @@ fn linger_close(stream: &mut TcpStream) {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panicking_handler_answers_500() {
-        let response = answer(|| panic!("handler bug (this panic is expected)"));
-        assert_eq!(response.status, Status::INTERNAL_SERVER_ERROR);
-        let Body::Full(body) = response.body else {
-            panic!("a 500 has a full body");
-        };
-        assert!(String::from_utf8(body).unwrap().starts_with("500 "));
     }
 }

@@ -1,8 +1,11 @@
 //! The HTTP/1.1 the endpoint speaks: request heads parsed by httparse, responses with
-//! `Connection: close`.
+//! `Connection: close`. [`Response`] is also what [`DebugService`](super::DebugService)
+//! translates into an `http::Response`: both transports send the same status, header fields
+//! and body.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::panic::{self, AssertUnwindSafe};
 
 /// The largest request head accepted (request line and header fields), as Go's
 /// `DefaultMaxHeaderBytes` is for pprof's usual clients: far more than a browser, curl or
@@ -74,14 +77,16 @@ impl Status {
     pub(super) const SERVICE_UNAVAILABLE: Status = Status(503, "Service Unavailable");
 }
 
-/// Writes a streamed body.
-pub(super) type StreamBody = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()>>;
+/// Writes a streamed body. `Send`: [`DebugService`](super::DebugService) runs it on the
+/// runtime's blocking pool.
+pub(super) type StreamBody = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send>;
 
-/// A response body: known in full, or written straight to the socket.
+/// A response body: known in full, or written as it is produced.
 pub(super) enum Body {
     /// Sent with `Content-Length`.
     Full(Vec<u8>),
-    /// Sent without a length, delimited by closing the connection.
+    /// Sent without a length: delimited by closing the connection (`serve`), or chunked by
+    /// the application's HTTP server (`DebugService`).
     Stream(StreamBody),
 }
 
@@ -89,7 +94,8 @@ pub(super) enum Body {
 pub(super) struct Response {
     pub(super) status: Status,
     content_type: &'static str,
-    /// Extra header fields; `Content-Type`, `Content-Length` and `Connection` are added.
+    /// Extra header fields; `Content-Type` and `X-Content-Type-Options` are added by
+    /// [`Response::fields`], `Content-Length` and `Connection` by the transport.
     headers: Vec<(&'static str, String)>,
     pub(super) body: Body,
 }
@@ -110,10 +116,10 @@ impl Response {
         Response::full(status, TEXT, body.into().into_bytes())
     }
 
-    /// A `200` whose body is written to the socket as it is produced.
+    /// A `200` whose body is written to the client as it is produced.
     pub(super) fn stream(
         content_type: &'static str,
-        write: impl FnOnce(&mut dyn Write) -> io::Result<()> + 'static,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static,
     ) -> Response {
         Response {
             status: Status::OK,
@@ -138,23 +144,59 @@ impl Response {
         self
     }
 
+    /// The `500` of a handler that panicked: a bug, never client input.
+    pub(super) fn panicked() -> Response {
+        Response::text(
+            Status::INTERNAL_SERVER_ERROR,
+            "500 internal server error: the handler panicked (see the process's stderr)\n",
+        )
+    }
+
+    /// The header fields of this response whatever carries it: `Content-Type`,
+    /// `X-Content-Type-Options` and the handler's own (`Allow`, `Content-Disposition`), in
+    /// that order. `Content-Length` ([`Response::content_length`]) and `Connection` are the
+    /// transport's to add.
+    pub(super) fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        [
+            ("Content-Type", self.content_type),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        .into_iter()
+        .chain(
+            self.headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        )
+    }
+
+    /// The length of a body known in full; `None` for a streamed one.
+    pub(super) fn content_length(&self) -> Option<usize> {
+        match &self.body {
+            Body::Full(bytes) => Some(bytes.len()),
+            Body::Stream(_) => None,
+        }
+    }
+
     /// The status line and header fields, ending with the empty line.
     pub(super) fn head(&self) -> Vec<u8> {
         let Status(code, reason) = self.status;
         let mut head = format!("HTTP/1.1 {code} {reason}\r\n");
         // Writing to a String cannot fail.
-        let _ = write!(head, "Content-Type: {}\r\n", self.content_type);
-        if let Body::Full(bytes) = &self.body {
-            let _ = write!(head, "Content-Length: {}\r\n", bytes.len());
-        }
-        head.push_str("Connection: close\r\n");
-        head.push_str("X-Content-Type-Options: nosniff\r\n");
-        for (name, value) in &self.headers {
+        for (name, value) in self.fields() {
             let _ = write!(head, "{name}: {value}\r\n");
         }
+        if let Some(length) = self.content_length() {
+            let _ = write!(head, "Content-Length: {length}\r\n");
+        }
+        head.push_str("Connection: close\r\n");
         head.push_str("\r\n");
         head.into_bytes()
     }
+}
+
+/// Runs a handler, turning a panic (a bug, never client input) into [`Response::panicked`].
+pub(super) fn answer(handler: impl FnOnce() -> Response) -> Response {
+    panic::catch_unwind(AssertUnwindSafe(handler)).unwrap_or_else(|_| Response::panicked())
 }
 
 #[cfg(test)]
@@ -211,6 +253,36 @@ mod tests {
         assert!(head.contains("Content-Length: 3\r\n"));
         assert!(head.contains("Connection: close\r\n"));
         assert!(head.contains("Content-Disposition: attachment; filename=\"goroutine\"\r\n"));
+        assert!(head.contains("X-Content-Type-Options: nosniff\r\n"));
         assert!(head.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn fields_leave_length_and_connection_to_the_transport() {
+        let response = Response::text(Status::METHOD_NOT_ALLOWED, "405\n").header("Allow", "GET");
+        let fields: Vec<_> = response.fields().collect();
+        assert_eq!(
+            fields,
+            [
+                ("Content-Type", TEXT),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Allow", "GET"),
+            ]
+        );
+        assert_eq!(response.content_length(), Some(4));
+        let stream = Response::stream(TEXT, |w| w.write_all(b"x"));
+        assert_eq!(stream.content_length(), None);
+        let head = String::from_utf8(stream.head()).unwrap();
+        assert!(!head.contains("Content-Length"));
+    }
+
+    #[test]
+    fn a_panicking_handler_answers_500() {
+        let response = answer(|| panic!("handler bug (this panic is expected)"));
+        assert_eq!(response.status, Status::INTERNAL_SERVER_ERROR);
+        let Body::Full(body) = response.body else {
+            panic!("a 500 has a full body");
+        };
+        assert!(String::from_utf8(body).unwrap().starts_with("500 "));
     }
 }

@@ -36,7 +36,15 @@
 //! Bad input gets a status and a message naming what was wrong, and the server keeps
 //! serving: `400` for a malformed request or query value, `404` for an unknown path, `405`
 //! for a method other than `GET` or `HEAD`, and `500` should a handler ever panic.
+//!
+//! # On the application's own server
+//!
+//! [`DebugService`] is the same endpoint as a `tower_service::Service` over `http` types, for
+//! an application that serves HTTP with hyper or axum: mounted on its router (say with axum's
+//! `fallback_service`), it gives the same answers as [`serve`], with a [`Body`] that streams
+//! the `debug=2` dumps. It renders on the runtime's blocking pool, not on its workers.
 
+mod body;
 mod connection;
 mod duration;
 mod http;
@@ -47,6 +55,9 @@ mod metrics;
 mod query;
 mod render;
 mod routes;
+mod service;
 mod vars;
 
+pub use body::Body;
 pub use listener::{serve, serve_handle, DebugServer, DebugServerBuilder};
+pub use service::{DebugService, ResponseFuture};

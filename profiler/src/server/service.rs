@@ -1,0 +1,230 @@
+//! [`DebugService`]: the endpoint's routes as a `tower_service::Service`, so that an
+//! application serving HTTP with hyper or axum mounts the profiles on its own router.
+//!
+//! One router answers both transports: a request becomes the router's [`Request`], and the
+//! [`Response`] it gets back becomes an `http::Response` with the same status, header fields
+//! and body that [`serve`](super::serve) writes, less `Connection: close` (the connection is
+//! the application's).
+
+use super::body::Body;
+use super::http::{self, answer, Request, Response, Status};
+use super::routes;
+use ::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
+use ::http::StatusCode;
+use runtime::{Handle, JoinHandle};
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+/// The debug endpoint as a [`tower_service::Service`]: mount the profiles of a Parkade runtime
+/// on an axum or hyper server's own router.
+///
+/// Its responses are those of [`serve`](super::serve) for the same method, path and query
+/// (see the [module docs](super) for the paths): same status codes, content types, header
+/// fields and bodies, but no `Connection: close`. The request body is ignored. The `debug=2`
+/// dumps stream as a [`Body`] without a length; every other body is sent with its length.
+///
+/// Rendering a profile of a million tasks takes a good tenth of a second of CPU, so the
+/// service never renders on a runtime worker: the route and the body writer run on the
+/// runtime's blocking pool ([`Handle::spawn_blocking`]) and the service's future waits for
+/// them. A handler that panics answers `500`, as `serve` does.
+///
+/// The requests reach the profiles by their full paths (`/debug/pprof/goroutine`, `/metrics`,
+/// …), so mount the service where those paths arrive unchanged, as axum's `fallback_service`
+/// or `route_service` do. Under `nest_service("/internal", …)` axum strips the prefix, so
+/// `/internal/debug/pprof/goroutine` is served (the index page's links, though, are absolute).
+///
+/// # Examples
+///
+/// Answering on an axum router, here driven without a server:
+///
+/// ```
+/// use axum::{body::Body, http::Request, routing::get, Router};
+/// use tower::ServiceExt;
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .fallback_service(profiler::DebugService::new());
+///
+/// let request = Request::get("/debug/pprof/goroutine?debug=1").body(Body::empty()).unwrap();
+/// let response = app.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct DebugService {
+    handle: Handle,
+}
+
+impl DebugService {
+    /// A service for the current runtime's profiles.
+    ///
+    /// # Panics
+    /// Outside a Parkade runtime (a task, `block_on`, a blocking closure or
+    /// `Handle::enter`); from other threads use [`DebugService::with_handle`].
+    #[track_caller]
+    pub fn new() -> DebugService {
+        DebugService::with_handle(Handle::current())
+    }
+
+    /// A service for the profiles of `handle`'s runtime, which also renders them on its
+    /// blocking pool.
+    pub fn with_handle(handle: Handle) -> DebugService {
+        DebugService { handle }
+    }
+}
+
+impl Default for DebugService {
+    /// [`DebugService::new`].
+    ///
+    /// # Panics
+    /// Outside a Parkade runtime.
+    #[track_caller]
+    fn default() -> DebugService {
+        DebugService::new()
+    }
+}
+
+impl fmt::Debug for DebugService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DebugService").finish_non_exhaustive()
+    }
+}
+
+impl<B> tower_service::Service<::http::Request<B>> for DebugService {
+    type Response = ::http::Response<Body>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    /// Always ready: requests are never turned away.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: ::http::Request<B>) -> ResponseFuture {
+        let uri = request.uri();
+        let request = Request {
+            method: request.method().as_str().to_owned(),
+            // An authority-form target (`CONNECT host:443`) has no path: the router
+            // answers it `400`, as `serve` does.
+            target: uri
+                .path_and_query()
+                .map_or_else(|| uri.to_string(), |target| target.as_str().to_owned()),
+        };
+        let head_only = request.method == "HEAD";
+        let handle = self.handle.clone();
+        let rendering = self
+            .handle
+            .spawn_blocking(move || answer(|| routes::route(&request, &handle)));
+        ResponseFuture {
+            state: State::Rendering {
+                rendering,
+                handle: self.handle.clone(),
+                head_only,
+            },
+        }
+    }
+}
+
+/// The future of [`DebugService`]'s `call`: waits for the route to run on the blocking pool.
+///
+/// Dropping it does not stop the route (it runs to its end on the pool), but a streamed
+/// body is then never rendered.
+#[must_use = "futures do nothing unless polled"]
+pub struct ResponseFuture {
+    state: State,
+}
+
+enum State {
+    Rendering {
+        rendering: JoinHandle<Response>,
+        /// Runs the writer of a streamed body.
+        handle: Handle,
+        head_only: bool,
+    },
+    Done,
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<::http::Response<Body>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let State::Rendering { rendering, .. } = &mut self.state else {
+            panic!("`ResponseFuture` polled after completion");
+        };
+        let response = match ready!(Pin::new(rendering).poll(cx)) {
+            Ok(response) => response,
+            // `answer` catches the handler's panics; this is a panic outside it, or the
+            // runtime shutting down before the route ran.
+            Err(err) if err.is_panic() => Response::panicked(),
+            Err(_) => shutting_down(),
+        };
+        let State::Rendering {
+            handle, head_only, ..
+        } = std::mem::replace(&mut self.state, State::Done)
+        else {
+            unreachable!("matched above");
+        };
+        Poll::Ready(Ok(into_http(response, &handle, head_only)))
+    }
+}
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("done", &matches!(self.state, State::Done))
+            .finish()
+    }
+}
+
+fn shutting_down() -> Response {
+    Response::text(
+        Status::SERVICE_UNAVAILABLE,
+        "503 service unavailable: the runtime is shutting down\n",
+    )
+}
+
+/// `response` as hyper and axum take it; a streamed body starts rendering on `handle`'s
+/// blocking pool, unless only the head is wanted.
+fn into_http(response: Response, handle: &Handle, head_only: bool) -> ::http::Response<Body> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in response.fields() {
+        // The router's names are tokens and its values never hold CR or LF.
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.append(name, value);
+            }
+            _ => debug_assert!(false, "invalid header field {name}: {value:?}"),
+        }
+    }
+    // Sent for `HEAD` too, as `serve` does: the length of the body a `GET` gets.
+    if let Some(length) = response.content_length() {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    let status =
+        StatusCode::from_u16(response.status.0).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = match response.body {
+        _ if head_only => Body::empty(),
+        http::Body::Full(bytes) => Body::full(bytes),
+        http::Body::Stream(write) => Body::stream(handle, write),
+    };
+    let mut out = ::http::Response::new(body);
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    out
+}
+
+/// What axum's `fallback_service` and `nest_service` ask of a service, checked here.
+fn _assert_bounds() {
+    fn check<T: Clone + Send + Sync + 'static>() {}
+    fn future<F: Future + Send + 'static>() {}
+    check::<DebugService>();
+    future::<ResponseFuture>();
+}

@@ -42,7 +42,7 @@ fn leaky() -> &'static LeakyChannels {
 }
 
 /// `/leak/channel`: a send nobody will ever receive.
-fn handle_channel_leak() -> &'static str {
+pub(crate) fn handle_channel_leak() -> &'static str {
     runtime::spawn(async {
         let _ = leaky().chan1.0.send(()).await; // parks forever
     });
@@ -50,7 +50,7 @@ fn handle_channel_leak() -> &'static str {
 }
 
 /// `/leak/context`: a context nobody cancels, raced against a 10-hour timer.
-fn handle_context_leak() -> &'static str {
+pub(crate) fn handle_context_leak() -> &'static str {
     let ctx = Context::background();
     runtime::spawn(async move {
         runtime::select! {
@@ -62,7 +62,7 @@ fn handle_context_leak() -> &'static str {
 }
 
 /// `/leak/loop`: a loop with no exit.
-fn handle_loop_leak() -> &'static str {
+pub(crate) fn handle_loop_leak() -> &'static str {
     runtime::spawn(async {
         loop {
             runtime::time::sleep(Duration::from_millis(10)).await;
@@ -72,7 +72,7 @@ fn handle_loop_leak() -> &'static str {
 }
 
 /// `/leak/mixed`: two leaks and one waiter that the handler's cancel releases.
-fn handle_mixed_leak() -> &'static str {
+pub(crate) fn handle_mixed_leak() -> &'static str {
     runtime::spawn(async {
         let _ = leaky().chan2.0.send("data".to_string()).await; // parks forever
     });
@@ -95,7 +95,7 @@ fn handle_mixed_leak() -> &'static str {
 }
 
 /// `/fixed/channel`: send only if a receiver is waiting right now.
-fn handle_channel_fixed() -> &'static str {
+pub(crate) fn handle_channel_fixed() -> &'static str {
     runtime::spawn(async {
         runtime::select! {
             _ = leaky().chan1.0.send(()) => {}
@@ -107,7 +107,7 @@ fn handle_channel_fixed() -> &'static str {
 
 /// `/fixed/context`: a request-scoped context with a 5 s timeout, cancelled when the
 /// handler returns.
-fn handle_context_fixed(request: &Context) -> &'static str {
+pub(crate) fn handle_context_fixed(request: &Context) -> &'static str {
     let (ctx, cancel) = request.with_timeout(Duration::from_secs(5));
     let _cancel = cancel.cancel_on_drop();
     runtime::spawn(async move {
@@ -120,7 +120,7 @@ fn handle_context_fixed(request: &Context) -> &'static str {
 }
 
 /// `/fixed/loop`: the loop watches the request context and returns once it is cancelled.
-fn handle_loop_fixed(request: &Context) -> &'static str {
+pub(crate) fn handle_loop_fixed(request: &Context) -> &'static str {
     let (ctx, cancel) = request.with_cancel();
     let _cancel = cancel.cancel_on_drop();
     runtime::spawn(async move {
@@ -135,7 +135,7 @@ fn handle_loop_fixed(request: &Context) -> &'static str {
 }
 
 /// `/status`: the live task count (Go's `runtime.NumGoroutine()`).
-fn handle_status() -> String {
+pub(crate) fn handle_status() -> String {
     format!("Current tasks: {}\n", runtime::profile().len())
 }
 
@@ -220,7 +220,7 @@ fn route(path: &str) -> (u16, String) {
     (200, body)
 }
 
-fn arg(name: &str, default: &str) -> String {
+pub(crate) fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == name)

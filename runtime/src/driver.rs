@@ -8,6 +8,13 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How soon a pending timer must be due for a worker that leaves the driver with tasks to
+/// wake another to take the driver over. Handing on costs a futex wake and a context switch
+/// per driver turn (a busy server's every request): worth it only when a timer could be late.
+/// Sockets that become ready while no worker turns the driver wait for the next turn, as on
+/// tokio, whose workers never hand the driver on.
+pub(crate) const HANDOFF_HORIZON: Duration = Duration::from_millis(250);
+
 /// The token of the waker that interrupts a blocking poll.
 const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
 
@@ -42,8 +49,10 @@ impl Driver {
     }
 
     /// Waits for I/O, the next timer, an unpark or `timeout`, whichever comes first, then
-    /// wakes the tasks whose sockets became ready and whose timers expired.
-    pub(crate) fn park(&mut self, timeout: Option<Duration>) {
+    /// wakes the tasks whose sockets became ready and whose timers expired. Returns whether a
+    /// timer is due within [`HANDOFF_HORIZON`]: then a worker leaving the driver to run tasks
+    /// hands it on, so that a long poll does not hold that timer up.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>) -> bool {
         let handle = &*self.handle;
         let timeout = handle.time.before_park(timeout);
         match self.poll.poll(&mut self.events, timeout) {
@@ -54,7 +63,7 @@ impl Driver {
         }
         handle.time.after_park();
         handle.io.dispatch(&self.events, WAKE_TOKEN);
-        handle.time.fire_expired();
+        handle.time.fire_expired(HANDOFF_HORIZON)
     }
 }
 

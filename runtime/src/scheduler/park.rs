@@ -86,7 +86,8 @@ impl Parker {
     }
 
     /// Blocks until unparked (or, on the driver, until I/O or a timer needs the worker).
-    pub(crate) fn park(&mut self) {
+    /// Returns whether it turned the driver and left a timer due soon (`Driver::park`).
+    pub(crate) fn park(&mut self) -> bool {
         let inner = &*self.inner;
         for _ in 0..3 {
             if inner
@@ -94,20 +95,21 @@ impl Parker {
                 .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
                 .is_ok()
             {
-                return;
+                return false;
             }
             std::hint::spin_loop();
         }
         if let Some(mut driver) = inner.shared.try_lock() {
-            inner.park_driver(&mut driver);
+            inner.park_driver(&mut driver)
         } else {
             inner.park_condvar();
+            false
         }
     }
 }
 
 impl Inner {
-    fn park_driver(&self, driver: &mut Driver) {
+    fn park_driver(&self, driver: &mut Driver) -> bool {
         match self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
@@ -115,15 +117,16 @@ impl Inner {
             Ok(_) => {}
             Err(NOTIFIED) => {
                 self.state.swap(EMPTY, SeqCst);
-                return;
+                return false;
             }
             Err(actual) => panic!("invariant: parking a parker in state {actual}"),
         }
-        driver.park(None);
+        let timer_due_soon = driver.park(None);
         match self.state.swap(EMPTY, SeqCst) {
             NOTIFIED | PARKED_DRIVER => {}
             actual => panic!("invariant: parker woke in state {actual}"),
         }
+        timer_due_soon
     }
 
     fn park_condvar(&self) {

@@ -174,15 +174,18 @@ impl Worker {
             self.shared().notify_if_work_pending();
         }
         while !self.shared().is_shutdown() {
-            self.parker.borrow_mut().park();
+            let timer_due_soon = self.parker.borrow_mut().park();
             park::refresh_clock();
             if self.transition_from_parked() {
-                if !self.is_searching.get() {
+                if !self.is_searching.get() && (timer_due_soon || self.local_len() > 1) {
                     // Woken with tasks of its own by a turn of the driver, which it now leaves
-                    // to run them: wake one parked worker to take the driver over (and steal),
-                    // or a long poll here would hold up every timer and socket while that
-                    // worker idles. (A notified worker is searching instead, and notifies when
-                    // it finds work, `run_task`.)
+                    // to run them: wake one parked worker to steal the tasks beyond the first
+                    // (tokio's `should_notify_others`) or, with a timer due soon, to take the
+                    // driver over, or a long poll here would hold that timer up while the
+                    // other worker idles. Not on every turn: on a busy server that is a futex
+                    // wake and a context switch per request (`driver::HANDOFF_HORIZON`). (A
+                    // notified worker is searching instead, and notifies when it finds work,
+                    // `run_task`.)
                     self.shared().notify_parked();
                 }
                 return;

@@ -133,19 +133,26 @@ impl TimeDriver {
         lock(&self.inner).parked_until = None;
     }
 
-    /// Wakes every timer whose deadline has passed. Wakers run outside the lock.
-    pub(crate) fn fire_expired(&self) {
+    /// Wakes every timer whose deadline has passed (the wakers run outside the lock); returns
+    /// whether one of the timers left is due within `horizon`.
+    pub(crate) fn fire_expired(&self, horizon: Duration) -> bool {
         let now = self.now_tick();
+        let soon = now.saturating_add(u64::try_from(horizon.as_millis()).unwrap_or(u64::MAX));
         let mut expired: smallvec::SmallVec<[Waker; 16]> = smallvec::SmallVec::new();
-        {
+        let next = {
             let mut inner = lock(&self.inner);
-            if inner.wheel.next_expiration().is_none_or(|next| next > now) {
-                return;
+            if inner
+                .wheel
+                .next_expiration()
+                .is_some_and(|next| next <= now)
+            {
+                inner.wheel.advance(now, |waker| expired.push(waker));
             }
-            inner.wheel.advance(now, |waker| expired.push(waker));
-        }
+            inner.wheel.next_expiration()
+        };
         for waker in expired {
             crate::driver::wake_contained(waker);
         }
+        next.is_some_and(|next| next <= soon)
     }
 }

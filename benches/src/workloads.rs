@@ -510,7 +510,20 @@ async fn http_server<R: Rt, F>(connections: usize, serve: fn(R::HyperIo) -> F) -
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let listener = R::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    listen::<R, F>(SocketAddr::from(([127, 0, 0, 1], 0)), connections, serve).await
+}
+
+/// Binds `addr` and serves its first `connections` connections with `serve`, each in a task
+/// of its own; the bound address.
+async fn listen<R: Rt, F>(
+    addr: SocketAddr,
+    connections: usize,
+    serve: fn(R::HyperIo) -> F,
+) -> SocketAddr
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let listener = R::bind(addr).await;
     let addr = R::local_addr(&listener);
     R::detach(async move {
         for _ in 0..connections {
@@ -521,6 +534,20 @@ where
     addr
 }
 
+/// hyper's HTTP/1 server answering `hello, world`, as `http_hello` serves it.
+async fn serve_hello_http1<R: Rt>(io: R::HyperIo) {
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(R::hyper_timer())
+        .serve_connection(io, hyper::service::service_fn(hello))
+        .await;
+}
+
+/// `http_hello`'s server on `addr`, for every connection that comes: what
+/// `bin/http_server.rs` puts in front of an outside load generator. Returns the bound address.
+pub async fn serve_hello<R: Rt>(addr: SocketAddr) -> SocketAddr {
+    listen::<R, _>(addr, usize::MAX, serve_hello_http1::<R>).await
+}
+
 /// 64 keep-alive HTTP/1.1 connections on loopback, each sending 50 GETs one after the other
 /// (hyper's client: `ready`, `send_request`, the body collected and checked) to hyper's
 /// HTTP/1 server on the same runtime, one server task per connection. TCP_NODELAY on both
@@ -529,13 +556,7 @@ fn http_hello<R: Rt>(rt: &R::Runtime, k: u32) -> Duration {
     const CONNECTIONS: usize = 64;
     const REQUESTS: usize = 50;
     let mut senders = R::block_on(rt, async {
-        let addr = http_server::<R, _>(CONNECTIONS, |io| async move {
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(R::hyper_timer())
-                .serve_connection(io, hyper::service::service_fn(hello))
-                .await;
-        })
-        .await;
+        let addr = http_server::<R, _>(CONNECTIONS, serve_hello_http1::<R>).await;
         let mut senders = Vec::with_capacity(CONNECTIONS);
         for _ in 0..CONNECTIONS {
             let io = R::hyper_io(R::connect(addr).await);

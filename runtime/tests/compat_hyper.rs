@@ -83,6 +83,21 @@ where
     String::from_utf8(body.to_vec()).unwrap()
 }
 
+#[test]
+fn the_adapters_are_what_hyper_and_users_need() {
+    fn executor_and_timer<T: Clone + Default + Send + Sync + 'static>() {}
+    fn io<T: hyper::rt::Read + hyper::rt::Write + Send + Sync + Unpin + 'static>() {}
+    executor_and_timer::<Executor>();
+    executor_and_timer::<Timer>();
+    io::<Io<TcpStream>>();
+    fn read<T: hyper::rt::Read>() {}
+    fn write<T: hyper::rt::Write>() {}
+    read::<Io<runtime::net::tcp::OwnedReadHalf>>();
+    write::<Io<runtime::net::tcp::OwnedWriteHalf>>();
+    read::<Io<runtime::net::tcp::ReadHalf<'static>>>();
+    write::<Io<runtime::net::tcp::WriteHalf<'static>>>();
+}
+
 #[runtime::test]
 async fn http1_keep_alive_requests_on_one_connection() {
     let addr = server().await;

@@ -236,14 +236,14 @@ impl<S: ReadSocket> hyper::rt::Read for Io<S> {
         mut buf: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        // SAFETY: the cursor's unfilled part is only handed to read(2), which writes and
+        // SAFETY: the cursor's unfilled part is only handed to recv(2), which writes and
         // never de-initialises bytes.
         let unfilled = unsafe { buf.as_mut() };
         let n = ready!(this
             .socket
             .tcp()
             .poll_read_uninit_at(cx, unfilled, this.site))?;
-        // SAFETY: read(2) returned `n`, so it initialised the first `n` unfilled bytes.
+        // SAFETY: recv(2) returned `n`, so it initialised the first `n` unfilled bytes.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }

@@ -8,9 +8,10 @@ use crate::net::addr;
 use crate::park::IoDirection;
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::panic::Location;
 use std::task::{ready, Context, Poll};
 
@@ -304,16 +305,10 @@ impl TcpStream {
         buf: &mut [u8],
         site: &'static Location<'static>,
     ) -> Poll<io::Result<usize>> {
-        let mut io = self.io.io();
-        let len = buf.len();
-        self.io.registration().poll_transfer(
-            cx,
-            Direction::Read,
-            IoDirection::Read,
-            site,
-            len,
-            || retry_interrupted(|| io.read(buf)),
-        )
+        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the slice is only written
+        // by recv(2), which writes initialised bytes: `buf` stays initialised.
+        let buf = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        self.poll_read_uninit_at(cx, buf, site)
     }
 
     pub(crate) fn poll_peek_at(
@@ -350,11 +345,10 @@ impl TcpStream {
 
     /// Polls a read into memory that may be uninitialised (tokio's `ReadBuf`, hyper's
     /// `ReadBufCursor`), so that the I/O adapters need not zero a buffer before every read.
-    #[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
     pub(crate) fn poll_read_uninit_at(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
+        buf: &mut [MaybeUninit<u8>],
         site: &'static Location<'static>,
     ) -> Poll<io::Result<usize>> {
         let fd = self.io.io().as_raw_fd();
@@ -458,12 +452,11 @@ fn is_in_progress(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::NotConnected || error.raw_os_error() == Some(libc::EINPROGRESS)
 }
 
-/// `read(2)` into possibly uninitialised memory.
-#[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
-fn read_uninit(fd: std::os::fd::RawFd, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+/// `recv(2)` into possibly uninitialised memory (what std's and mio's `read` call).
+fn read_uninit(fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the duration of the call,
-    // and read(2) only writes to it (never reads), so uninitialised bytes are never read.
-    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    // and recv(2) only writes to it (never reads), so uninitialised bytes are never read.
+    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
     // A negative return is -1 with errno set; otherwise it is at most `buf.len()`.
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
@@ -488,7 +481,7 @@ impl fmt::Debug for TcpStream {
 
 #[cfg(unix)]
 impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+    fn as_raw_fd(&self) -> RawFd {
         self.io.io().as_raw_fd()
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Tasks park on channels; meanwhile a probe task spawns and awaits a tiny task in a loop
 //! (each spawn and completion takes a registry shard lock, as a snapshot does), recording
-//! its slowest round trip. Reported: medians of 5 rounds of `profile()`, the debug=1 and
+//! its slowest round trip. Reported: medians of 5 rounds of `task_counts()`, `profile()`, the debug=1 and
 //! debug=2 renderings, the pprof encoding, and the probe's worst round trip during
 //! snapshots against its worst without.
 
@@ -64,8 +64,14 @@ fn main() {
     let idle_worst = Duration::from_nanos(worst.swap(0, Relaxed));
 
     let (mut snap, mut grouped, mut tasks_dump, mut pprof) = (vec![], vec![], vec![], vec![]);
+    let mut counts = vec![];
     let mut bytes2 = 0;
     for _ in 0..5 {
+        let start = Instant::now();
+        let counted = rt.handle().task_counts();
+        counts.push(start.elapsed());
+        assert!(counted.parked() >= tasks as u64);
+
         let start = Instant::now();
         let profile = rt.profile();
         snap.push(start.elapsed());
@@ -94,6 +100,10 @@ fn main() {
     println!("{tasks} parked tasks, {} workers\n", benches::workers());
     println!("| step | median of 5 |");
     println!("|---|---:|");
+    println!(
+        "| `task_counts()` (what /metrics reads) | {} |",
+        ms(median(counts))
+    );
     println!("| `profile()` snapshot | {} |", ms(median(snap)));
     println!("| render debug=1 (grouped) | {} |", ms(median(grouped)));
     println!(

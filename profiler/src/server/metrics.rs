@@ -1,27 +1,34 @@
 //! `/metrics`: the Prometheus text exposition format, version 0.0.4.
 
 use super::render;
-use runtime::{Profile, TaskState};
+use runtime::{ParkSite, TaskCounts, TaskState};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// The metrics page for `profile`. Series are sorted, and `running` and `runnable` task
-/// counts are always present (as `reason=""`) so that they read 0 rather than vanish.
-pub(super) fn render(profile: &Profile) -> String {
+/// The metrics page for `counts` and the park-time table `park_sites`: no snapshot of the
+/// tasks, so a scrape costs one pass over two words per task whatever the tasks hold.
+/// Series are sorted, and `running` and `runnable` task counts are always present (as
+/// `reason=""`) so that they read 0 rather than vanish.
+pub(super) fn render(counts: &TaskCounts, park_sites: &[ParkSite]) -> String {
     let mut out = String::new();
 
     let mut tasks: BTreeMap<(&'static str, String), u64> = BTreeMap::new();
     for state in [TaskState::Running, TaskState::Runnable] {
-        tasks.insert((render::state_name(state), String::new()), 0);
+        tasks.insert(
+            (render::state_name(state), String::new()),
+            counts.state(state),
+        );
     }
-    for task in profile.tasks() {
-        // A parked task without a record (the `profiling` feature is off) has reason "".
-        let reason = task
-            .park()
-            .map_or_else(String::new, |park| park.reason().to_string());
-        *tasks
-            .entry((render::state_name(task.state()), reason))
-            .or_default() += 1;
+    // Reasons are merged by their printed name (`IO wait` of every direction is one).
+    let parked = render::state_name(TaskState::Parked);
+    let mut recorded = 0;
+    for (reason, count) in counts.by_reason() {
+        *tasks.entry((parked, reason.to_string())).or_default() += count;
+        recorded += count;
+    }
+    // A parked task without a record (the `profiling` feature is off) has reason "".
+    if counts.parked() > recorded {
+        *tasks.entry((parked, String::new())).or_default() += counts.parked() - recorded;
     }
     family(
         &mut out,
@@ -48,7 +55,7 @@ pub(super) fn render(profile: &Profile) -> String {
         &mut out,
         "parkade_tasks_spawned_total",
         &[],
-        profile.spawned_total(),
+        counts.spawned_total(),
     );
     family(
         &mut out,
@@ -60,7 +67,7 @@ pub(super) fn render(profile: &Profile) -> String {
         &mut out,
         "parkade_tasks_completed_total",
         &[],
-        profile.completed_total(),
+        counts.completed_total(),
     );
     family(
         &mut out,
@@ -68,11 +75,11 @@ pub(super) fn render(profile: &Profile) -> String {
         "gauge",
         "Worker threads of the runtime.",
     );
-    sample(&mut out, "parkade_workers", &[], profile.workers());
+    sample(&mut out, "parkade_workers", &[], counts.workers());
 
     // Rows are merged by their printed labels, so no series appears twice.
     let mut parks: BTreeMap<(String, String), (u64, f64)> = BTreeMap::new();
-    for row in profile.park_sites() {
+    for row in park_sites {
         let site = row.site.map_or_else(String::new, |site| site.to_string());
         let (count, seconds) = parks.entry((row.reason.to_string(), site)).or_default();
         *count += row.count;
@@ -187,7 +194,7 @@ mod tests {
     #[test]
     fn an_empty_runtime_has_every_family() {
         let rt = runtime::Builder::new().worker_threads(1).build().unwrap();
-        let page = render(&rt.profile());
+        let page = render(&rt.handle().task_counts(), &rt.handle().park_sites());
         for family in [
             "parkade_tasks",
             "parkade_tasks_spawned_total",

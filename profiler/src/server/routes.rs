@@ -4,7 +4,7 @@
 use super::http::{Request, Response, Status, HTML, JSON, PROMETHEUS, TEXT};
 use super::query::Query;
 use super::{index, leak_dump, metrics, render, vars};
-use runtime::{Handle, Profile};
+use runtime::Handle;
 use std::io::{self, Write};
 
 /// A path the endpoint serves.
@@ -150,13 +150,12 @@ fn serve_park(query: &Query, handle: &Handle) -> Result<Response, Response> {
 }
 
 fn serve_metrics(handle: &Handle) -> Response {
-    let page = metrics::render(&handle.profile());
+    let page = metrics::render(&handle.task_counts(), &handle.park_sites());
     Response::full(Status::OK, PROMETHEUS, page.into_bytes())
 }
 
 fn serve_vars(handle: &Handle) -> Result<Response, Response> {
-    let profile: Profile = handle.profile();
-    let body = vars::render(&profile).map_err(|err| internal_error(&err))?;
+    let body = vars::render(&handle.task_counts()).map_err(|err| internal_error(&err))?;
     Ok(Response::full(Status::OK, JSON, body))
 }
 

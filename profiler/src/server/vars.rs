@@ -1,7 +1,7 @@
 //! `/debug/vars`: the runtime's counters as JSON, like Go's expvar.
 
 use super::render;
-use runtime::{Profile, TaskState};
+use runtime::{TaskCounts, TaskState};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -23,31 +23,23 @@ struct Vars {
     published: BTreeMap<String, i64>,
 }
 
-/// The JSON document for `profile`, pretty-printed, ending with a newline.
-pub(super) fn render(profile: &Profile) -> serde_json::Result<Vec<u8>> {
+/// The JSON document for `counts` (no snapshot of the tasks), pretty-printed, ending with a
+/// newline.
+pub(super) fn render(counts: &TaskCounts) -> serde_json::Result<Vec<u8>> {
     let mut vars = Vars {
-        tasks: profile.len(),
+        tasks: usize::try_from(counts.total()).unwrap_or(usize::MAX),
         tasks_by_state: [TaskState::Running, TaskState::Runnable, TaskState::Parked]
             .into_iter()
-            .map(|state| (render::state_name(state), 0))
+            .map(|state| (render::state_name(state), counts.state(state)))
             .collect(),
         tasks_by_reason: BTreeMap::new(),
-        spawned_total: profile.spawned_total(),
-        completed_total: profile.completed_total(),
-        workers: profile.workers(),
+        spawned_total: counts.spawned_total(),
+        completed_total: counts.completed_total(),
+        workers: counts.workers(),
         published: crate::expvar::snapshot(),
     };
-    for task in profile.tasks() {
-        *vars
-            .tasks_by_state
-            .entry(render::state_name(task.state()))
-            .or_default() += 1;
-        if let Some(park) = task.park() {
-            *vars
-                .tasks_by_reason
-                .entry(park.reason().to_string())
-                .or_default() += 1;
-        }
+    for (reason, count) in counts.by_reason() {
+        *vars.tasks_by_reason.entry(reason.to_string()).or_default() += count;
     }
     let mut body = serde_json::to_vec_pretty(&vars)?;
     body.push(b'\n');
@@ -61,7 +53,7 @@ mod tests {
     #[test]
     fn an_empty_runtime() {
         let rt = runtime::Builder::new().worker_threads(3).build().unwrap();
-        let body = render(&rt.profile()).unwrap();
+        let body = render(&rt.handle().task_counts()).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["tasks"], 0);
         assert_eq!(json["tasks_by_state"]["parked"], 0);

@@ -102,6 +102,12 @@ impl Record {
         (self.parent != 0).then_some(self.parent)
     }
 
+    /// The reason code of the last park (0: never parked), for counting: one load, no
+    /// consistency with the site or the time needed.
+    pub(crate) fn code(&self) -> u16 {
+        ((self.word.load(Relaxed) >> CODE_SHIFT) & CODE_MASK) as u16
+    }
+
     /// The last park, read consistently against a concurrent park by the polling thread.
     pub(crate) fn read(&self) -> Option<RawPark> {
         loop {

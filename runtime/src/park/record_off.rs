@@ -35,6 +35,9 @@ impl Record {
     pub(crate) fn read(&self) -> Option<RawPark> {
         None
     }
+    pub(crate) fn code(&self) -> u16 {
+        0
+    }
 }
 
 #[inline(always)]

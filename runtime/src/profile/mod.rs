@@ -4,7 +4,11 @@
 //! park record is read consistently (see `park`), so a profile never stops the world and a
 //! worker waits at most for one shard.
 
+mod counts;
 mod text;
+
+pub(crate) use counts::Counter;
+pub use counts::TaskCounts;
 
 use crate::park::ParkReason;
 use crate::task::TaskId;

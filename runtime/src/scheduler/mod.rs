@@ -20,7 +20,7 @@ pub(crate) use park::{Parker, SharedDriver, Unparker};
 use crate::driver;
 use crate::loom::atomic::{fence, AtomicBool, Ordering::*};
 use crate::park::{ParkReason, ParkTable};
-use crate::profile::{ParkSite, Profile};
+use crate::profile::{Counter, ParkSite, Profile, TaskCounts};
 use crate::task::registry::Registry;
 use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task, TaskId};
 use crossbeam_deque::{Injector, Steal, Stealer};
@@ -115,6 +115,18 @@ impl Handle {
     /// A snapshot of every live task, taken from any thread while workers keep running.
     pub fn profile(&self) -> Profile {
         self.shared.profile()
+    }
+
+    /// Live tasks by state and by park reason, and the totals, counted from any thread
+    /// without building a snapshot: see [`task_counts`](crate::task_counts).
+    pub fn task_counts(&self) -> TaskCounts {
+        self.shared.task_counts()
+    }
+
+    /// The cumulative park time by (reason, site), as [`Profile::park_sites`] gives it,
+    /// without a snapshot of the tasks.
+    pub fn park_sites(&self) -> Vec<ParkSite> {
+        self.shared.park_sites()
     }
 
     /// The number of worker threads.
@@ -327,6 +339,15 @@ impl Shared {
             completed,
             workers: self.remotes.len(),
         }
+    }
+
+    fn task_counts(&self) -> TaskCounts {
+        let mut counter = Counter::new();
+        let (spawned, completed) = self.registry.for_each(|task| {
+            let (state, code) = task.state_and_reason();
+            counter.add(state, code);
+        });
+        counter.finish(spawned, completed, self.remotes.len())
     }
 
     fn park_sites(&self) -> Vec<ParkSite> {

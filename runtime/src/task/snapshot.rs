@@ -5,7 +5,29 @@ use crate::loom::atomic::Ordering::Relaxed;
 use crate::park;
 use crate::profile::{Park, ParkCase, TaskSnapshot, TaskState};
 
+/// The profile's state of a task whose state word is `state`.
+fn task_state(state: super::state::Snapshot) -> TaskState {
+    if state.is_running() {
+        TaskState::Running
+    } else if state.is_notified() || state.is_complete() {
+        // A complete task still in the registry is finishing its completion on a worker.
+        TaskState::Runnable
+    } else {
+        TaskState::Parked
+    }
+}
+
 impl<S: Schedule> Task<S> {
+    /// The task's state and, if it is parked, its park's reason code (0: none recorded):
+    /// what `task_counts` counts, two loads instead of a snapshot.
+    pub(crate) fn state_and_reason(&self) -> (TaskState, u16) {
+        let header = self.raw.header();
+        match task_state(header.state.load()) {
+            TaskState::Parked => (TaskState::Parked, header.record.code()),
+            state => (state, 0),
+        }
+    }
+
     /// A copy of what the header says now. `now` is the park clock at the snapshot's start.
     pub(crate) fn snapshot(&self, now: u64) -> TaskSnapshot {
         let header = self.raw.header();
@@ -22,14 +44,7 @@ impl<S: Schedule> Task<S> {
             }
         };
         let raw_state = state;
-        let state = if state.is_running() {
-            TaskState::Running
-        } else if state.is_notified() || state.is_complete() {
-            // A complete task still in the registry is finishing its completion on a worker.
-            TaskState::Runnable
-        } else {
-            TaskState::Parked
-        };
+        let state = task_state(state);
         let park = match state {
             TaskState::Parked => park.map(|raw: park::RawPark| Park {
                 reason: raw.code,

@@ -1,0 +1,103 @@
+//! `runtime::task_counts()`: the counts a metrics scrape reads, without a snapshot.
+
+mod support;
+
+use runtime::{ParkReason, TaskState};
+use std::time::Duration;
+
+#[runtime::test]
+async fn counts_tasks_by_state_and_reason_and_agrees_with_the_profile() {
+    let (tx, rx) = runtime::chan::channel::<u32>(0);
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let tx = tx.clone();
+        tasks.push(runtime::spawn(async move {
+            let _ = tx.send(i).await;
+        }));
+    }
+    for _ in 0..3 {
+        tasks.push(runtime::spawn(runtime::time::sleep(Duration::from_secs(
+            3600,
+        ))));
+    }
+    for _ in 0..2 {
+        let forever = std::future::pending::<()>();
+        tasks.push(runtime::spawn(runtime::park::label("db query", forever)));
+    }
+    let ids: Vec<_> = tasks.iter().map(|task| task.id()).collect();
+    support::wait_for(|p| ids.iter().all(|&id| support::parked(p, id))).await;
+
+    let counts = runtime::task_counts();
+    let profile = runtime::profile();
+    assert_eq!(counts.parked(), 10);
+    assert_eq!(counts.state(TaskState::Parked), 10);
+    assert_eq!(counts.running() + counts.runnable(), 0);
+    assert_eq!(counts.total(), profile.len() as u64);
+    assert_eq!(counts.spawned_total(), profile.spawned_total());
+    assert_eq!(counts.completed_total(), profile.completed_total());
+    assert_eq!(counts.workers(), profile.workers());
+    if runtime::park::ENABLED {
+        assert_eq!(counts.parked_on(ParkReason::ChanSend), 5);
+        assert_eq!(counts.parked_on(ParkReason::Sleep), 3);
+        assert_eq!(counts.parked_on(ParkReason::Label("db query")), 2);
+        assert_eq!(counts.parked_on(ParkReason::MutexLock), 0);
+        let mut by_reason: Vec<(String, u64)> = counts
+            .by_reason()
+            .map(|(reason, count)| (reason.to_string(), count))
+            .collect();
+        by_reason.sort();
+        assert_eq!(
+            by_reason,
+            [
+                ("chan send".to_string(), 5),
+                ("db query".to_string(), 2),
+                ("sleep".to_string(), 3)
+            ]
+        );
+        // The same numbers as counting the snapshot.
+        for (reason, count) in counts.by_reason() {
+            assert_eq!(profile.parked_on(reason).count() as u64, count, "{reason}");
+        }
+    } else {
+        assert_eq!(counts.by_reason().count(), 0);
+    }
+
+    // Ending tasks moves them to the completed total.
+    let before = counts.completed_total();
+    drop(rx); // the senders' sends fail and they finish
+    for task in tasks.drain(..5) {
+        task.await.unwrap();
+    }
+    let counts = runtime::task_counts();
+    assert_eq!(counts.parked(), 5);
+    assert_eq!(counts.completed_total(), before + 5);
+    assert_eq!(counts.parked_on(ParkReason::ChanSend), 0);
+    for task in tasks {
+        task.abort();
+    }
+}
+
+#[test]
+fn handle_counts_from_a_plain_thread() {
+    let rt = runtime::Runtime::new().unwrap();
+    let handle = rt.handle().clone();
+    let sleeper = rt.spawn(async { runtime::time::sleep(Duration::from_secs(3600)).await });
+    let counts = std::thread::spawn(move || {
+        for _ in 0..5_000 {
+            let counts = handle.task_counts();
+            if counts.parked() == 1 {
+                return counts;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("the sleeper never parked");
+    })
+    .join()
+    .unwrap();
+    assert_eq!(counts.total(), 1);
+    assert_eq!(counts.spawned_total(), 1);
+    if runtime::park::ENABLED {
+        assert_eq!(counts.parked_on(ParkReason::Sleep), 1);
+    }
+    sleeper.abort();
+}

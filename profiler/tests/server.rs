@@ -790,3 +790,65 @@ fn shutdown_stops_the_listener_promptly() {
         "still accepting"
     );
 }
+
+// --- Under load ----------------------------------------------------------------------------
+
+#[test]
+fn heavy_profiles_beyond_max_renders_get_503_and_metrics_are_never_held_up() {
+    let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
+    // 100,000 parked tasks: a debug=2 dump of ~15 MB, more than loopback's socket buffers
+    // hold, so a client that reads none of it keeps its render (and the only slot) busy.
+    const TASKS: usize = 100_000;
+    let (_keep, rx) = runtime::chan::channel::<()>(0);
+    for _ in 0..TASKS {
+        let rx = rx.clone();
+        rt.spawn(async move { rx.recv().await });
+    }
+    wait_until("the tasks to park", || {
+        rt.handle().task_counts().parked() == TASKS as u64
+    });
+    let server = DebugServerBuilder::new()
+        .max_renders(1)
+        .render_wait(Duration::from_millis(100))
+        .serve_handle("127.0.0.1:0", rt.handle().clone())
+        .unwrap();
+    let addr = server.local_addr();
+
+    let mut stalled = TcpStream::connect(addr).unwrap();
+    stalled
+        .write_all(b"GET /debug/pprof/goroutine?debug=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // Once its render holds the slot, the next heavy request waits 100 ms and gives up.
+    let mut busy = None;
+    wait_until("a 503", || {
+        let reply = get(addr, "/debug/pprof/goroutine?debug=1");
+        assert!(matches!(reply.status, 200 | 503), "{}", reply.head);
+        busy = (reply.status == 503).then_some(reply);
+        busy.is_some()
+    });
+    let busy = busy.unwrap();
+    assert_eq!(busy.header("Retry-After"), Some("1"));
+    assert!(busy
+        .text()
+        .starts_with("503 service unavailable: 1 profiles"));
+    // Counters take no snapshot and no slot.
+    let metrics = get(addr, "/metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.text().contains(&format!(
+        "parkade_tasks{{state=\"parked\",reason=\"{}\"}} {TASKS}\n",
+        {
+            if runtime::park::ENABLED {
+                "chan receive"
+            } else {
+                ""
+            }
+        }
+    )));
+    assert_eq!(get(addr, "/debug/vars").status, 200);
+
+    // The stalled client goes away: its render ends and the slot is free again.
+    drop(stalled);
+    wait_until("a 200 after the slot is freed", || {
+        get(addr, "/debug/pprof/goroutine?debug=1").status == 200
+    });
+}

@@ -2,11 +2,12 @@
 
 use super::http::{answer, Body, Request, Response, Status, MAX_HEAD};
 use super::listener::Config;
+use super::renders::Profiles;
 use super::routes;
-use runtime::Handle;
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a closed connection keeps reading what the client still sends, so that closing
@@ -27,7 +28,7 @@ pub(super) enum Mode {
 }
 
 /// Serves one request on `stream`, then closes it. Never panics on client input.
-pub(super) fn serve(mut stream: TcpStream, handle: &Handle, config: &Config, mode: Mode) {
+pub(super) fn serve(mut stream: TcpStream, profiles: &Arc<Profiles>, config: &Config, mode: Mode) {
     // A listener's non-blocking flag is inherited on some platforms; ours is blocking, but
     // make sure, since every read and write below relies on timeouts.
     if stream.set_nonblocking(false).is_err()
@@ -46,7 +47,7 @@ pub(super) fn serve(mut stream: TcpStream, handle: &Handle, config: &Config, mod
         Ok(request) => match mode {
             Mode::Serve => {
                 let head_only = request.method == "HEAD";
-                (answer(|| routes::route(&request, handle)), head_only)
+                (answer(|| routes::route(&request, profiles)), head_only)
             }
             Mode::Reject => (unavailable(), false),
         },

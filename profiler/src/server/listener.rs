@@ -1,6 +1,7 @@
 //! The listener thread, its connection limits, and the [`DebugServer`] handle that stops it.
 
 use super::connection::{self, Mode};
+use super::renders::{Profiles, DEFAULT_MAX_RENDERS, DEFAULT_RENDER_WAIT};
 use runtime::Handle;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -80,6 +81,10 @@ pub(super) struct Config {
     pub(super) write_timeout: Duration,
     /// Connections served at once; never 0.
     pub(super) max_connections: usize,
+    /// Heavy profiles rendered at once; never 0.
+    pub(super) max_renders: usize,
+    /// How long a request waits for a render slot before its `503`.
+    pub(super) render_wait: Duration,
 }
 
 impl Default for DebugServerBuilder {
@@ -96,6 +101,8 @@ impl DebugServerBuilder {
                 read_timeout: DEFAULT_READ_TIMEOUT,
                 write_timeout: DEFAULT_WRITE_TIMEOUT,
                 max_connections: DEFAULT_MAX_CONNECTIONS,
+                max_renders: DEFAULT_MAX_RENDERS,
+                render_wait: DEFAULT_RENDER_WAIT,
             },
         }
     }
@@ -118,6 +125,23 @@ impl DebugServerBuilder {
     /// get `503 Service Unavailable`. At least 1.
     pub fn max_connections(mut self, max: usize) -> DebugServerBuilder {
         self.config.max_connections = max.max(1);
+        self
+    }
+
+    /// How many heavy profiles (`goroutine`, `goroutineleak`, `park`, the index) are
+    /// rendered at once (default 2, at least 1). Requests that overlap share one snapshot;
+    /// requests beyond wait for a slot up to [`render_wait`](Self::render_wait), then get
+    /// `503 Service Unavailable` with `Retry-After: 1`. The endpoint's memory so stays
+    /// within `max` snapshots whatever the number of clients. `/metrics` and `/debug/vars`
+    /// take no snapshot and are never held up.
+    pub fn max_renders(mut self, max: usize) -> DebugServerBuilder {
+        self.config.max_renders = max.max(1);
+        self
+    }
+
+    /// How long a request for a heavy profile waits for a render slot (default 5 s).
+    pub fn render_wait(mut self, wait: Duration) -> DebugServerBuilder {
+        self.config.render_wait = wait;
         self
     }
 
@@ -146,14 +170,17 @@ impl DebugServerBuilder {
         let acceptor = Acceptor {
             listener,
             stop: stop.clone(),
-            handle,
+            profiles: Profiles::new(handle, self.config.max_renders, self.config.render_wait),
             config: self.config,
             serving: Arc::new(AtomicUsize::new(0)),
             rejecting: Arc::new(AtomicUsize::new(0)),
         };
         let thread = thread::Builder::new()
             .name("parkade-debug-server".into())
-            .spawn(move || acceptor.run())?;
+            .spawn(move || {
+                lower_priority();
+                acceptor.run()
+            })?;
         Ok(DebugServer {
             local_addr,
             stop,
@@ -219,7 +246,7 @@ fn wake_addr(addr: SocketAddr) -> SocketAddr {
 struct Acceptor {
     listener: TcpListener,
     stop: Arc<AtomicBool>,
-    handle: Handle,
+    profiles: Arc<Profiles>,
     config: Config,
     /// Connections being served; at most `config.max_connections`.
     serving: Arc<AtomicUsize>,
@@ -252,7 +279,7 @@ impl Acceptor {
             } else {
                 return;
             };
-        let handle = self.handle.clone();
+        let profiles = self.profiles.clone();
         let config = self.config;
         // If the thread cannot be spawned the closure, its slot and the stream are dropped:
         // the client sees the connection close.
@@ -260,8 +287,24 @@ impl Acceptor {
             .name("parkade-debug-conn".into())
             .spawn(move || {
                 let _slot = slot;
-                connection::serve(stream, &handle, &config, mode);
+                lower_priority();
+                connection::serve(stream, &profiles, &config, mode);
             });
+    }
+}
+
+/// Runs this thread below the runtime's workers (nice +10, Linux's per-thread priority), so
+/// that a burst of scrapes slows the scrapes rather than the service. Best effort: where the
+/// call is refused, the thread keeps the default priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions; setpriority with PRIO_PROCESS and a thread id
+        // changes only that thread's nice value, and its failure is harmless (ignored).
+        unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+        }
     }
 }
 

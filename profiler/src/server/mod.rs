@@ -31,7 +31,16 @@
 //! `503 Service Unavailable` by one of a few extra threads, or closed if those are busy too.
 //! A client has [`DebugServerBuilder::read_timeout`] (5 s) to send its request head, which
 //! may be at most 8 KiB (`431` beyond); one that stalls is dropped without an answer. Every
-//! response carries `Connection: close`: one request per connection.
+//! response carries `Connection: close`: one request per connection. The endpoint's threads
+//! run at nice +10 (Linux), below the runtime's workers, so that a burst of scrapes slows
+//! the scrapes rather than the service.
+//!
+//! `/metrics` and `/debug/vars` read counters ([`runtime::Handle::task_counts`]) and take no
+//! snapshot. The heavy profiles (`goroutine`, `goroutineleak`, `park`, the index) take one:
+//! at most [`DebugServerBuilder::max_renders`] (2) are rendered at once, requests that
+//! overlap share one snapshot, and a request beyond waits up to
+//! [`DebugServerBuilder::render_wait`] (5 s), then gets `503` with `Retry-After: 1`. Memory
+//! so stays within two snapshots whatever the number of clients.
 //!
 //! Bad input gets a status and a message naming what was wrong, and the server keeps
 //! serving: `400` for a malformed request or query value, `404` for an unknown path, `405`
@@ -54,6 +63,7 @@ mod listener;
 mod metrics;
 mod query;
 mod render;
+mod renders;
 mod routes;
 mod service;
 mod vars;

@@ -3,9 +3,10 @@
 
 use super::http::{Request, Response, Status, HTML, JSON, PROMETHEUS, TEXT};
 use super::query::Query;
+use super::renders::Profiles;
 use super::{index, leak_dump, metrics, render, vars};
-use runtime::Handle;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// A path the endpoint serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +34,7 @@ impl Endpoint {
 }
 
 /// The response to `request`, whatever it holds.
-pub(super) fn route(request: &Request, handle: &Handle) -> Response {
+pub(super) fn route(request: &Request, profiles: &Arc<Profiles>) -> Response {
     let Some((path, query)) = split_target(&request.target) else {
         return Response::text(
             Status::BAD_REQUEST,
@@ -51,19 +52,19 @@ pub(super) fn route(request: &Request, handle: &Handle) -> Response {
         .header("Allow", "GET, HEAD");
     }
     let handled = Query::parse(query).and_then(|query| match endpoint {
-        Endpoint::Index => Ok(serve_index(handle)),
-        Endpoint::Tasks => serve_tasks(&query, handle),
-        Endpoint::Leaks => serve_leaks(&query, handle),
-        Endpoint::Park => serve_park(&query, handle),
-        Endpoint::Metrics => Ok(serve_metrics(handle)),
-        Endpoint::Vars => serve_vars(handle),
+        Endpoint::Index => serve_index(profiles),
+        Endpoint::Tasks => serve_tasks(&query, profiles),
+        Endpoint::Leaks => serve_leaks(&query, profiles),
+        Endpoint::Park => serve_park(&query, profiles),
+        Endpoint::Metrics => Ok(serve_metrics(profiles)),
+        Endpoint::Vars => serve_vars(profiles),
     });
     handled.unwrap_or_else(|error| error)
 }
 
 /// The path and query of a request target in origin form (`/path?query`) or absolute form
 /// (`http://host/path?query`, which proxies send); `None` for anything else (`*`).
-fn split_target(target: &str) -> Option<(&str, &str)> {
+pub(super) fn split_target(target: &str) -> Option<(&str, &str)> {
     let target = target.split_once('#').map_or(target, |(before, _)| before);
     let path_and_query = if target.starts_with('/') {
         target
@@ -87,21 +88,26 @@ fn split_target(target: &str) -> Option<(&str, &str)> {
     )
 }
 
-fn serve_index(handle: &Handle) -> Response {
-    let profile = handle.profile();
-    let leaks = render::leaks(&profile, render::default_min_parked());
-    let page = index::render(&profile, leaks.proven.len() + leaks.suspected.len());
-    Response::full(Status::OK, HTML, page.into_bytes())
+fn serve_index(profiles: &Arc<Profiles>) -> Result<Response, Response> {
+    let snapshot = profiles.render()?;
+    let profile = snapshot.profile();
+    let leaks = render::leaks(profile, render::default_min_parked());
+    let page = index::render(profile, leaks.proven.len() + leaks.suspected.len());
+    Ok(Response::full(Status::OK, HTML, page.into_bytes()))
 }
 
 /// `goroutine` / `tasks`: the whole task profile.
-fn serve_tasks(query: &Query, handle: &Handle) -> Result<Response, Response> {
+fn serve_tasks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Response> {
     let debug = query.debug(2)?;
-    let profile = handle.profile();
+    let snapshot = profiles.render()?;
+    let profile = snapshot.profile();
     match debug {
-        0 => Ok(Response::attachment("goroutine", render::pprof(&profile))),
-        1 => text(|w| render::grouped(w, &profile)),
-        _ => Ok(Response::stream(TEXT, move |w| render::tasks(w, &profile))),
+        0 => Ok(Response::attachment("goroutine", render::pprof(profile))),
+        1 => text(|w| render::grouped(w, profile)),
+        // The slot is held until the body is written.
+        _ => Ok(Response::stream(TEXT, move |w| {
+            render::tasks(w, snapshot.profile())
+        })),
     }
 }
 
@@ -109,14 +115,14 @@ fn serve_tasks(query: &Query, handle: &Handle) -> Result<Response, Response> {
 ///
 /// `debug=0` is the pprof profile of the leaked tasks only; without a `debug` parameter the
 /// grouped text (`debug=1`) is served.
-fn serve_leaks(query: &Query, handle: &Handle) -> Result<Response, Response> {
+fn serve_leaks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Response> {
     let debug = match query.get("debug") {
         None | Some("") => 1,
         Some(_) => query.debug(2)?,
     };
     let min_parked = query.min_parked(render::default_min_parked())?;
-    let mut profile = handle.profile();
-    let leaks = render::leaks(&profile, min_parked);
+    let snapshot = profiles.render()?;
+    let leaks = render::leaks(snapshot.profile(), min_parked);
     if debug == 0 {
         let leaked: std::collections::HashSet<runtime::TaskId> = leaks
             .proven
@@ -124,12 +130,15 @@ fn serve_leaks(query: &Query, handle: &Handle) -> Result<Response, Response> {
             .chain(&leaks.suspected)
             .map(|task| task.id())
             .collect();
+        // A copy with only the leaked tasks, made under the same slot: the copy is freed
+        // before the slot is given back.
+        let mut profile = runtime::Profile::clone(snapshot.profile());
         profile.retain(|task| leaked.contains(&task.id()));
-        return Ok(Response::attachment(
-            "goroutineleak",
-            render::pprof(&profile),
-        ));
+        let pprof = render::pprof(&profile);
+        drop((profile, snapshot));
+        return Ok(Response::attachment("goroutineleak", pprof));
     }
+    drop(snapshot);
     if debug == 1 {
         text(|w| leak_dump::write_grouped(w, &leaks, min_parked))
     } else {
@@ -140,22 +149,25 @@ fn serve_leaks(query: &Query, handle: &Handle) -> Result<Response, Response> {
 }
 
 /// `park`: cumulative park time and count by reason and site.
-fn serve_park(query: &Query, handle: &Handle) -> Result<Response, Response> {
+fn serve_park(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Response> {
     let debug = query.debug(1)?;
-    let profile = handle.profile();
+    let snapshot = profiles.render()?;
+    let profile = snapshot.profile();
     match debug {
-        0 => Ok(Response::attachment("park", render::park_pprof(&profile))),
-        _ => text(|w| render::park_text(w, &profile)),
+        0 => Ok(Response::attachment("park", render::park_pprof(profile))),
+        _ => text(|w| render::park_text(w, profile)),
     }
 }
 
-fn serve_metrics(handle: &Handle) -> Response {
+fn serve_metrics(profiles: &Profiles) -> Response {
+    let handle = profiles.handle();
     let page = metrics::render(&handle.task_counts(), &handle.park_sites());
     Response::full(Status::OK, PROMETHEUS, page.into_bytes())
 }
 
-fn serve_vars(handle: &Handle) -> Result<Response, Response> {
-    let body = vars::render(&handle.task_counts()).map_err(|err| internal_error(&err))?;
+fn serve_vars(profiles: &Profiles) -> Result<Response, Response> {
+    let body =
+        vars::render(&profiles.handle().task_counts()).map_err(|err| internal_error(&err))?;
     Ok(Response::full(Status::OK, JSON, body))
 }
 

@@ -8,6 +8,7 @@
 
 use super::body::Body;
 use super::http::{self, answer, Request, Response, Status};
+use super::renders::{Profiles, DEFAULT_MAX_RENDERS, DEFAULT_RENDER_WAIT};
 use super::routes;
 use ::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
 use ::http::StatusCode;
@@ -16,7 +17,9 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
 /// The debug endpoint as a [`tower_service::Service`]: mount the profiles of a Parkade runtime
 /// on an axum or hyper server's own router.
@@ -57,7 +60,8 @@ use std::task::{ready, Context, Poll};
 /// ```
 #[derive(Clone)]
 pub struct DebugService {
-    handle: Handle,
+    /// Shared by the clones: the render slots and the snapshot being rendered.
+    profiles: Arc<Profiles>,
 }
 
 impl DebugService {
@@ -74,7 +78,20 @@ impl DebugService {
     /// A service for the profiles of `handle`'s runtime, which also renders them on its
     /// blocking pool.
     pub fn with_handle(handle: Handle) -> DebugService {
-        DebugService { handle }
+        DebugService {
+            profiles: Profiles::new(handle, DEFAULT_MAX_RENDERS, DEFAULT_RENDER_WAIT),
+        }
+    }
+
+    /// How many heavy profiles (`goroutine`, `goroutineleak`, `park`, the index) this service
+    /// and its clones render at once (default 2, at least 1); requests that overlap share one
+    /// snapshot, and requests beyond wait up to `wait` for a slot (default 5 s), then get
+    /// `503` with `Retry-After`. Memory so stays within `max` snapshots.
+    pub fn max_renders(self, max: usize, wait: Duration) -> DebugService {
+        let handle = self.profiles.handle().clone();
+        DebugService {
+            profiles: Profiles::new(handle, max, wait),
+        }
     }
 }
 
@@ -116,14 +133,14 @@ impl<B> tower_service::Service<::http::Request<B>> for DebugService {
                 .map_or_else(|| uri.to_string(), |target| target.as_str().to_owned()),
         };
         let head_only = request.method == "HEAD";
-        let handle = self.handle.clone();
-        let rendering = self
-            .handle
-            .spawn_blocking(move || answer(|| routes::route(&request, &handle)));
+        let profiles = self.profiles.clone();
+        let handle = self.profiles.handle().clone();
+        let rendering =
+            handle.spawn_blocking(move || answer(|| routes::route(&request, &profiles)));
         ResponseFuture {
             state: State::Rendering {
                 rendering,
-                handle: self.handle.clone(),
+                handle,
                 head_only,
             },
         }

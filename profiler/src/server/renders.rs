@@ -1,0 +1,177 @@
+//! The heavy profiles under load: at most `max_renders` snapshots are rendered at once, the
+//! other requests wait for a slot (then get `503`), and requests that overlap share one
+//! snapshot. Memory is so bounded by `max_renders` snapshots whatever the number of clients;
+//! a request beyond waits instead of adding another ~100 MB at a million tasks.
+
+use super::http::{Response, Status};
+use runtime::{Handle, Profile};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+/// Default number of profiles rendered at once.
+pub(super) const DEFAULT_MAX_RENDERS: usize = 2;
+/// Default time a request waits for a render slot before its `503`.
+pub(super) const DEFAULT_RENDER_WAIT: Duration = Duration::from_secs(5);
+/// How old a snapshot still in use by another render may be and be shared: overlapping
+/// requests get the same tasks, a later one a fresh look.
+const SHARE_WITHIN: Duration = Duration::from_secs(1);
+
+/// A runtime's profiles as the endpoint serves them: the handle, the render slots and the
+/// snapshot being rendered.
+pub(super) struct Profiles {
+    handle: Handle,
+    max_renders: usize,
+    wait: Duration,
+    state: Mutex<State>,
+    /// Signalled when a slot is given back.
+    freed: Condvar,
+}
+
+struct State {
+    /// Renders holding a slot; at most `max_renders`.
+    rendering: usize,
+    /// The last snapshot, alive while a render still holds it.
+    latest: Weak<Profile>,
+    taken_at: Instant,
+}
+
+/// A render slot and the snapshot it renders; the slot is given back when this is dropped
+/// (after a streamed body is written, for `debug=2`).
+pub(super) struct Render {
+    profile: Arc<Profile>,
+    _slot: Slot,
+}
+
+/// One taken render slot, given back on drop (also when a snapshot panics).
+struct Slot(Arc<Profiles>);
+
+impl Profiles {
+    pub(super) fn new(handle: Handle, max_renders: usize, wait: Duration) -> Arc<Profiles> {
+        Arc::new(Profiles {
+            handle,
+            max_renders: max_renders.max(1),
+            wait,
+            state: Mutex::new(State {
+                rendering: 0,
+                latest: Weak::new(),
+                taken_at: Instant::now(),
+            }),
+            freed: Condvar::new(),
+        })
+    }
+
+    /// The runtime, for what needs no snapshot (`task_counts`, the park-time table).
+    pub(super) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A slot and a snapshot to render: a snapshot another render is still using if it was
+    /// taken within the last second, a new one otherwise. `Err` is the `503` to send when
+    /// no slot frees up within the wait.
+    pub(super) fn render(self: &Arc<Self>) -> Result<Render, Response> {
+        let deadline = Instant::now() + self.wait;
+        let mut state = self.lock();
+        while state.rendering >= self.max_renders {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.busy());
+            }
+            state = match self.freed.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        state.rendering += 1;
+        let shared = state
+            .latest
+            .upgrade()
+            .filter(|_| state.taken_at.elapsed() <= SHARE_WITHIN);
+        drop(state);
+        let slot = Slot(self.clone());
+        let profile = match shared {
+            Some(profile) => profile,
+            None => {
+                let taken_at = Instant::now();
+                let profile = Arc::new(self.handle.profile());
+                let mut state = self.lock();
+                state.latest = Arc::downgrade(&profile);
+                state.taken_at = taken_at;
+                profile
+            }
+        };
+        Ok(Render {
+            profile,
+            _slot: slot,
+        })
+    }
+
+    fn busy(&self) -> Response {
+        Response::text(
+            Status::SERVICE_UNAVAILABLE,
+            format!(
+                "503 service unavailable: {} profiles are being rendered already; retry later\n",
+                self.max_renders
+            ),
+        )
+        .header("Retry-After", "1")
+    }
+}
+
+impl Render {
+    /// The snapshot to render.
+    pub(super) fn profile(&self) -> &Arc<Profile> {
+        &self.profile
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.lock().rendering -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profiles(max: usize, wait: Duration) -> (runtime::Runtime, Arc<Profiles>) {
+        let rt = runtime::Runtime::new().unwrap();
+        let profiles = Profiles::new(rt.handle().clone(), max, wait);
+        (rt, profiles)
+    }
+
+    #[test]
+    fn overlapping_renders_share_one_snapshot() {
+        let (_rt, profiles) = profiles(2, Duration::from_millis(10));
+        let first = profiles.render().ok().unwrap();
+        let second = profiles.render().ok().unwrap();
+        assert!(Arc::ptr_eq(first.profile(), second.profile()));
+        drop((first, second));
+        // Nobody holds it any more: the next render takes a fresh one.
+        let third = profiles.render().ok().unwrap();
+        assert_eq!(Arc::strong_count(third.profile()), 1);
+    }
+
+    #[test]
+    fn renders_beyond_the_limit_wait_then_get_503() {
+        let (_rt, profiles) = profiles(1, Duration::from_millis(50));
+        let held = profiles.render().ok().unwrap();
+        let busy = profiles.render().err().unwrap();
+        assert_eq!(busy.status, Status::SERVICE_UNAVAILABLE);
+        let head = String::from_utf8(busy.head()).unwrap();
+        assert!(head.contains("Retry-After: 1\r\n"), "{head}");
+        // A slot given back while a request waits is taken by it.
+        let waiter = {
+            let profiles = profiles.clone();
+            std::thread::spawn(move || profiles.render().is_ok())
+        };
+        drop(held);
+        assert!(waiter.join().unwrap());
+        assert_eq!(profiles.lock().rendering, 0);
+    }
+}

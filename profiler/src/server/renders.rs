@@ -4,7 +4,7 @@
 //! a request beyond waits instead of adding another ~100 MB at a million tasks.
 
 use super::http::{Response, Status};
-use runtime::{Handle, Profile};
+use runtime::{Handle, Profile, TaskCounts};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,9 @@ pub(super) const DEFAULT_RENDER_WAIT: Duration = Duration::from_secs(5);
 /// How old a snapshot still in use by another render may be and be shared: overlapping
 /// requests get the same tasks, a later one a fresh look.
 const SHARE_WITHIN: Duration = Duration::from_secs(1);
+/// How old counts may be and still answer a scrape: far below any scrape interval, long
+/// enough that a burst of scrapes walks the registry once.
+const COUNTS_WITHIN: Duration = Duration::from_millis(100);
 
 /// A runtime's profiles as the endpoint serves them: the handle, the render slots and the
 /// snapshot being rendered.
@@ -25,6 +28,9 @@ pub(super) struct Profiles {
     state: Mutex<State>,
     /// Signalled when a slot is given back.
     freed: Condvar,
+    /// The last counts and when they were read. Held while counting, so that concurrent
+    /// scrapes wait for one walk of the registry and share its result.
+    counts: Mutex<Option<(Instant, TaskCounts)>>,
 }
 
 struct State {
@@ -57,12 +63,27 @@ impl Profiles {
                 taken_at: Instant::now(),
             }),
             freed: Condvar::new(),
+            counts: Mutex::new(None),
         })
     }
 
     /// The runtime, for what needs no snapshot (`task_counts`, the park-time table).
     pub(super) fn handle(&self) -> &Handle {
         &self.handle
+    }
+
+    /// Live tasks by state and reason: read at most once per `COUNTS_WITHIN`, however many
+    /// scrapes ask at once (they wait for the one count in progress and share it).
+    pub(super) fn task_counts(&self) -> TaskCounts {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        match &*counts {
+            Some((at, fresh)) if at.elapsed() <= COUNTS_WITHIN => fresh.clone(),
+            _ => {
+                let fresh = self.handle.task_counts();
+                *counts = Some((Instant::now(), fresh.clone()));
+                fresh
+            }
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

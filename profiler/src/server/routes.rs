@@ -160,8 +160,7 @@ fn serve_park(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Respo
 }
 
 fn serve_metrics(profiles: &Profiles) -> Response {
-    let handle = profiles.handle();
-    let page = metrics::render(&handle.task_counts(), &handle.park_sites());
+    let page = metrics::render(&profiles.task_counts(), &profiles.handle().park_sites());
     Response::full(Status::OK, PROMETHEUS, page.into_bytes())
 }
 

@@ -1,0 +1,168 @@
+//! The debug endpoint under load: N parked tasks (half on channels, half sleeping), the
+//! endpoint on loopback (`profiler::serve`, defaults), C concurrent clients requesting one
+//! path as fast as they can for T seconds, a task timing 1 ms sleeps in the app.
+//!
+//! ```sh
+//! cargo run --release -p benches --bin endpoint_load -- [TASKS] [CLIENTS] [SECONDS] [PATH…]
+//! # defaults: 1000000 64 10 /metrics /debug/pprof/goroutine?debug=1
+//! ```
+//!
+//! For each path: requests answered (by status), p50 and p99 latency, the process's peak
+//! RSS above what it was before the load (`VmHWM`, reset between paths through
+//! `/proc/self/clear_refs`), and the worst lateness of the app's 1 ms sleeps. The endpoint
+//! answers one request per connection (`Connection: close`), so each request is a new
+//! connection, as `ab` without `-k` makes them.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A kibibyte count from `/proc/self/status`.
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(field)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Resets the peak RSS (`VmHWM`) to the current RSS.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// One request; its status (0 if the connection failed) and latency.
+fn request(addr: SocketAddr, path: &str) -> (u16, Duration) {
+    let start = Instant::now();
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return (0, start.elapsed());
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    if write!(stream, "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").is_err() {
+        return (0, start.elapsed());
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let status = std::str::from_utf8(response.get(9..12).unwrap_or_default())
+        .ok()
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, start.elapsed())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number =
+        |i: usize, default: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let tasks = number(0, 1_000_000) as usize;
+    let clients = number(1, 64) as usize;
+    let seconds = number(2, 10);
+    let mut paths: Vec<String> = args.iter().skip(3).cloned().collect();
+    if paths.is_empty() {
+        paths = vec!["/metrics".into(), "/debug/pprof/goroutine?debug=1".into()];
+    }
+
+    let rt = runtime::Builder::new()
+        .worker_threads(benches::workers())
+        .build()
+        .unwrap();
+    let (_keep, parked) = runtime::chan::channel::<()>(0);
+    for i in 0..tasks {
+        if i % 2 == 0 {
+            let parked = parked.clone();
+            rt.spawn(async move { parked.recv().await });
+        } else {
+            rt.spawn(async { runtime::time::sleep(Duration::from_secs(3600)).await });
+        }
+    }
+    while rt.handle().task_counts().parked() < tasks as u64 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let server = profiler::serve_handle("127.0.0.1:0", rt.handle().clone()).unwrap();
+    let addr = server.local_addr();
+
+    // The app's timer: how late does a 1 ms sleep wake, at worst, since the last reset?
+    let worst_late = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let (worst_late, stop) = (worst_late.clone(), stop.clone());
+        rt.spawn(async move {
+            while !stop.load(Relaxed) {
+                let start = Instant::now();
+                runtime::time::sleep(Duration::from_millis(1)).await;
+                let late = start.elapsed().saturating_sub(Duration::from_millis(1));
+                worst_late.fetch_max(late.as_nanos() as u64, Relaxed);
+            }
+        });
+    }
+
+    println!(
+        "endpoint_load: {tasks} parked tasks, {clients} clients, {seconds} s per path, {} workers\n",
+        benches::workers()
+    );
+    println!("| path | requests (200 / 503 / other) | p50 | p99 | peak RSS above idle | 1 ms sleep, worst late |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for path in &paths {
+        std::thread::sleep(Duration::from_millis(500));
+        let idle_rss = status_kib("VmRSS:");
+        reset_peak();
+        worst_late.store(0, Relaxed);
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let workers: Vec<_> = (0..clients)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut results = Vec::new();
+                    while Instant::now() < deadline {
+                        results.push(request(addr, &path));
+                    }
+                    results
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        let (mut ok, mut busy, mut other) = (0, 0, 0);
+        for worker in workers {
+            for (status, latency) in worker.join().unwrap() {
+                match status {
+                    200 => ok += 1,
+                    503 => busy += 1,
+                    _ => other += 1,
+                }
+                latencies.push(latency);
+            }
+        }
+        latencies.sort();
+        let peak = status_kib("VmHWM:").saturating_sub(idle_rss);
+        println!(
+            "| `{path}` | {} ({ok} / {busy} / {other}) | {} | {} | {} MB | {} |",
+            latencies.len(),
+            ms(percentile(&latencies, 0.5)),
+            ms(percentile(&latencies, 0.99)),
+            peak / 1024,
+            ms(Duration::from_nanos(worst_late.load(Relaxed))),
+        );
+    }
+    stop.store(true, Relaxed);
+    drop(server);
+}

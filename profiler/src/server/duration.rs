@@ -78,8 +78,11 @@ pub(super) fn parse_go_duration(s: &str) -> Result<Duration, DurationError> {
         if !fraction.is_empty() {
             let numerator = parse_digits(fraction).ok_or(too_large)?;
             let scale = 10u128.pow(fraction.len() as u32);
-            // Both factors are below 10^18 and 3.6·10^12: no overflow in u128.
-            nanos += numerator * nanos_per_unit / scale;
+            // Both factors are below 10^18 and 3.6·10^12: no overflow in u128. The sum
+            // can overflow: `whole` alone may bring `nanos` within a unit of u128::MAX.
+            nanos = nanos
+                .checked_add(numerator * nanos_per_unit / scale)
+                .ok_or(too_large)?;
         }
         total = total.checked_add(nanos).ok_or(too_large)?;
         if total > i64::MAX as u128 {

@@ -56,6 +56,8 @@
 mod body;
 mod connection;
 mod duration;
+#[doc(hidden)]
+pub mod fuzz;
 mod http;
 mod index;
 mod leak_dump;

@@ -104,6 +104,12 @@ fn main() {
         "| `task_counts()` (what /metrics reads) | {} |",
         ms(median(counts))
     );
+    let start = Instant::now();
+    let display = rt.profile().to_string();
+    let display_time = start.elapsed();
+    assert!(display.starts_with("task profile: total"));
+    let first_snapshot = snap[0];
+    let first_grouped = grouped[0];
     println!("| `profile()` snapshot | {} |", ms(median(snap)));
     println!("| render debug=1 (grouped) | {} |", ms(median(grouped)));
     println!(
@@ -112,6 +118,16 @@ fn main() {
         ms(median(tasks_dump))
     );
     println!("| pprof encode (gzipped) | {} |", ms(median(pprof)));
+    println!(
+        "`rt.profile().to_string()` (runtime's Display, snapshot included): {}",
+        ms(display_time)
+    );
+    println!(
+        "\nfirst round (a process's first profile, as a one-shot program measures it): \
+         snapshot {}, debug=1 {}",
+        ms(first_snapshot),
+        ms(first_grouped)
+    );
     println!(
         "\nprobe's worst spawn+join round trip: {} while snapshotting, {} without",
         ms(snapshot_worst),

@@ -16,6 +16,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tests::{groups, site};
 
 const LEAK_SERVER: &str = include_str!("../../examples/leak_server.rs");
 const AXUM_SERVER: &str = include_str!("../../examples/axum_server.rs");
@@ -134,49 +135,21 @@ fn curl(args: &[&str]) -> (i32, String) {
     )
 }
 
+/// curl with `options`, fetching `url` `times` times in one invocation (so on one
+/// connection where the protocol allows), discarding the bodies.
+fn curl_repeat(options: &[&str], url: &str, times: usize) -> (i32, String) {
+    let mut args = options.to_vec();
+    for _ in 0..times {
+        args.extend(["--output", "/dev/null", url]);
+    }
+    curl(&args)
+}
+
 /// GETs `url` with curl and returns the body, failing on anything but 200.
 fn get(url: &str) -> String {
     let (code, body) = curl(&["--fail", url]);
     assert_eq!(code, 0, "curl {url} failed");
     body
-}
-
-/// `file:L:C` of `needle` on the first line containing `marker` after the line containing
-/// `anchor` in `source`, the file at `path`.
-fn site(source: &str, path: &str, anchor: &str, marker: &str, needle: &str) -> String {
-    let start = source
-        .lines()
-        .position(|l| l.contains(anchor))
-        .unwrap_or_else(|| panic!("{anchor:?} not in {path}"));
-    let (index, line) = source
-        .lines()
-        .enumerate()
-        .skip(start)
-        .find(|(_, l)| l.contains(marker))
-        .unwrap_or_else(|| panic!("{marker:?} not after {anchor:?} in {path}"));
-    let column = line.find(needle).expect("needle on the marked line") + 1;
-    format!("{path}:{}:{column}", index + 1)
-}
-
-/// The count of each `[reason] site` group of a debug=1 dump, the site cut to `examples/…`.
-fn groups(dump: &str) -> HashMap<String, usize> {
-    let mut groups = HashMap::new();
-    for line in dump.lines() {
-        let Some((count, rest)) = line.split_once(" @ ") else {
-            continue;
-        };
-        let (Ok(count), Some((reason, site))) = (count.parse::<usize>(), rest.split_once("] "))
-        else {
-            continue;
-        };
-        let Some(start) = site.find("examples/") else {
-            continue;
-        };
-        *groups
-            .entry(format!("{reason}] {}", &site[start..]))
-            .or_default() += count;
-    }
-    groups
 }
 
 fn chan_send_group() -> String {
@@ -215,19 +188,11 @@ fn leaks_over_http1_keep_alive_and_http2_count_exactly_at_the_handler() {
     let group = chan_send_group();
 
     // Three requests on one kept-alive HTTP/1.1 connection.
-    let (code, out) = curl(&[
+    let write_out = [
         "--write-out",
         "%{http_code} %{http_version} %{num_connects}\n",
-        "--output",
-        "/dev/null",
-        &leak,
-        "--output",
-        "/dev/null",
-        &leak,
-        "--output",
-        "/dev/null",
-        &leak,
-    ]);
+    ];
+    let (code, out) = curl_repeat(&write_out, &leak, 3);
     assert_eq!(code, 0);
     assert_eq!(
         out, "200 1.1 1\n200 1.1 0\n200 1.1 0\n",
@@ -239,25 +204,14 @@ fn leaks_over_http1_keep_alive_and_http2_count_exactly_at_the_handler() {
     // Four more over HTTP/2 (h2c with prior knowledge), in parallel. (curl 7.88 cannot
     // reuse an h2c prior-knowledge connection for a second transfer: it fails with exit 16
     // before sending it, against hyper on tokio too; so one connection each.)
-    let (code, out) = curl(&[
+    let h2 = [
         "--http2-prior-knowledge",
         "--parallel",
         "--parallel-immediate",
         "--write-out",
         "%{http_code} %{http_version}\n",
-        "--output",
-        "/dev/null",
-        &leak,
-        "--output",
-        "/dev/null",
-        &leak,
-        "--output",
-        "/dev/null",
-        &leak,
-        "--output",
-        "/dev/null",
-        &leak,
-    ]);
+    ];
+    let (code, out) = curl_repeat(&h2, &leak, 4);
     assert_eq!(code, 0);
     assert_eq!(out, "200 2\n".repeat(4));
     // Exactly seven: the mounted path and the own-thread endpoint agree.

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
+use tests::groups;
 
 const HITS: usize = 3;
 const SOURCE: &str = include_str!("../../examples/leak_server.rs");
@@ -39,38 +40,9 @@ fn raw(addr: SocketAddr, request: &[u8]) -> (u16, String) {
 }
 
 /// `examples/leak_server.rs:L:C` of `needle` on the first line containing `marker` after the
-/// line containing `anchor` (where `#[track_caller]` places a call: a method's name, a
-/// function's path).
+/// line containing `anchor`.
 fn site(anchor: &str, marker: &str, needle: &str) -> String {
-    let start = SOURCE
-        .lines()
-        .position(|l| l.contains(anchor))
-        .unwrap_or_else(|| panic!("{anchor:?} not in examples/leak_server.rs"));
-    let (index, line) = SOURCE
-        .lines()
-        .enumerate()
-        .skip(start)
-        .find(|(_, l)| l.contains(marker))
-        .unwrap_or_else(|| panic!("{marker:?} not after {anchor:?}"));
-    let column = line.find(needle).expect("needle on the marked line") + 1;
-    format!("examples/leak_server.rs:{}:{column}", index + 1)
-}
-
-/// Group counts of a debug=1 dump, keyed by `[reason] site` (site cut to `examples/...`, so
-/// that the key is the same however the file was reached).
-fn groups(dump: &str) -> HashMap<String, usize> {
-    dump.lines()
-        .filter_map(|line| {
-            let (count, rest) = line.split_once(" @ ")?;
-            let count: usize = count.parse().ok()?;
-            let (reason, site) = rest.split_once("] ")?;
-            let site = &site[site.find("examples/")?..];
-            Some((format!("{reason}] {site}"), count))
-        })
-        .fold(HashMap::new(), |mut map, (key, count)| {
-            *map.entry(key).or_default() += count;
-            map
-        })
+    tests::site(SOURCE, "examples/leak_server.rs", anchor, marker, needle)
 }
 
 fn delta(

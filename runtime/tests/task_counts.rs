@@ -101,3 +101,42 @@ fn handle_counts_from_a_plain_thread() {
     }
     sleeper.abort();
 }
+
+#[runtime::test]
+async fn refresh_profile_reuses_the_buffer_and_sees_what_changed() {
+    let sleepers: Vec<_> = (0..100)
+        .map(|_| runtime::spawn(runtime::time::sleep(Duration::from_secs(3600))))
+        .collect();
+    let ids: Vec<_> = sleepers.iter().map(|task| task.id()).collect();
+    let mut profile = support::wait_for(|p| ids.iter().all(|&id| support::parked(p, id))).await;
+    assert_eq!(profile.len(), 100);
+    let buffer = profile.tasks().as_ptr();
+    for task in &sleepers[..60] {
+        task.abort();
+    }
+    let handle = runtime::Handle::current();
+    for _ in 0..1_000 {
+        handle.refresh_profile(&mut profile);
+        if profile.len() == 40 {
+            break;
+        }
+        runtime::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(profile.len(), 40);
+    assert!(profile
+        .tasks()
+        .iter()
+        .all(|task| ids[60..].contains(&task.id())));
+    assert_eq!(
+        profile.tasks().as_ptr(),
+        buffer,
+        "the buffer was not reused"
+    );
+    assert_eq!(
+        profile.completed_total(),
+        runtime::task_counts().completed_total()
+    );
+    for task in &sleepers[60..] {
+        task.abort();
+    }
+}

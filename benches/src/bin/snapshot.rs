@@ -104,6 +104,15 @@ fn main() {
         "| `task_counts()` (what /metrics reads) | {} |",
         ms(median(counts))
     );
+    // The same snapshot into a buffer kept from the last one (`Handle::refresh_profile`).
+    let mut kept = rt.profile();
+    let mut refreshes = vec![];
+    for _ in 0..5 {
+        let start = Instant::now();
+        rt.handle().refresh_profile(&mut kept);
+        refreshes.push(start.elapsed());
+    }
+    drop(kept);
     let start = Instant::now();
     let display = rt.profile().to_string();
     let display_time = start.elapsed();
@@ -111,6 +120,10 @@ fn main() {
     let first_snapshot = snap[0];
     let first_grouped = grouped[0];
     println!("| `profile()` snapshot | {} |", ms(median(snap)));
+    println!(
+        "| `refresh_profile()` (the buffer kept) | {} |",
+        ms(median(refreshes))
+    );
     println!("| render debug=1 (grouped) | {} |", ms(median(grouped)));
     println!(
         "| render debug=2 ({} MB) | {} |",

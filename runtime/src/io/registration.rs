@@ -46,9 +46,7 @@ impl Registration {
         site: &'static Location<'static>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_until(cx, direction, ParkReason::IoWait(detail), site, op, |_| {
-            false
-        })
+        self.poll_io_as(cx, direction, ParkReason::IoWait(detail), site, op)
     }
 
     /// [`poll_io`](Self::poll_io) for a source that is not a socket: parks with `reason`.

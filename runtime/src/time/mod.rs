@@ -141,14 +141,12 @@ impl TimeDriver {
         let mut expired: smallvec::SmallVec<[Waker; 16]> = smallvec::SmallVec::new();
         let next = {
             let mut inner = lock(&self.inner);
-            if inner
-                .wheel
-                .next_expiration()
-                .is_some_and(|next| next <= now)
-            {
+            let mut next = inner.wheel.next_expiration();
+            if next.is_some_and(|next| next <= now) {
                 inner.wheel.advance(now, |waker| expired.push(waker));
+                next = inner.wheel.next_expiration();
             }
-            inner.wheel.next_expiration()
+            next
         };
         for waker in expired {
             crate::driver::wake_contained(waker);

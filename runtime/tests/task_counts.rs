@@ -62,6 +62,30 @@ async fn counts_tasks_by_state_and_reason_and_agrees_with_the_profile() {
         assert_eq!(counts.by_reason().count(), 0);
     }
 
+    // The leak check's rule, counted: the two `pending` tasks have no waker at all.
+    let unwakeable = profile
+        .tasks()
+        .iter()
+        .filter(|t| t.state() == TaskState::Parked && t.wakers() == 0);
+    assert_eq!(counts.unwakeable(), 2);
+    assert_eq!(unwakeable.count(), 2);
+    assert_eq!(
+        counts.parked_at_least(),
+        8,
+        "no threshold: every wakeable parked task"
+    );
+    let handle = runtime::Handle::current();
+    let hour = handle.task_counts_parked_at_least(Duration::from_secs(3600));
+    assert_eq!((hour.unwakeable(), hour.parked_at_least()), (2, 0));
+    runtime::time::sleep(Duration::from_millis(40)).await;
+    let old = handle.task_counts_parked_at_least(Duration::from_millis(20));
+    if runtime::park::ENABLED {
+        assert_eq!((old.unwakeable(), old.parked_at_least()), (2, 8));
+    } else {
+        // No park records, no durations: only a zero threshold counts them.
+        assert_eq!((old.unwakeable(), old.parked_at_least()), (2, 0));
+    }
+
     // Ending tasks moves them to the completed total.
     let before = counts.completed_total();
     drop(rx); // the senders' sends fail and they finish

@@ -1,12 +1,11 @@
 //! `/debug/pprof/`: the HTML index, shaped like Go's.
 
-use runtime::Profile;
 use std::fmt::Write as _;
 
 /// One row of the index.
 struct Entry {
     name: &'static str,
-    count: usize,
+    count: u64,
     /// Absolute, so the links also work from `/debug/pprof` without the slash.
     href: &'static str,
     description: &'static str,
@@ -14,18 +13,28 @@ struct Entry {
 
 /// The index page: each profile with its count and a link to its text form, then the raw
 /// links and what each profile is.
-pub(super) fn render(profile: &Profile, leaks: usize) -> String {
+/// What the index shows beside each profile.
+pub(super) struct Counts {
+    /// Live tasks.
+    pub(super) tasks: u64,
+    /// Proven and suspected leaks, with the default `min_parked`.
+    pub(super) leaks: u64,
+    /// (reason, site) pairs of the park-time table.
+    pub(super) park_sites: usize,
+}
+
+pub(super) fn render(counts: &Counts) -> String {
     let entries = [
         Entry {
             name: "goroutine",
-            count: profile.len(),
+            count: counts.tasks,
             href: "/debug/pprof/goroutine?debug=1",
             description: "Every live task: why it is parked, where, and since when. \
                           Alias: tasks.",
         },
         Entry {
             name: "goroutineleak",
-            count: leaks,
+            count: counts.leaks,
             href: "/debug/pprof/goroutineleak?debug=1",
             description: "Only leaked tasks: proven (nothing can wake them) and suspected \
                           (parked at least min_parked, 30s by default; \
@@ -33,7 +42,7 @@ pub(super) fn render(profile: &Profile, leaks: usize) -> String {
         },
         Entry {
             name: "park",
-            count: profile.park_sites().len(),
+            count: counts.park_sites as u64,
             href: "/debug/pprof/park?debug=1",
             description: "Cumulative park time and count by reason and await site since \
                           the runtime started (Go's block profile).",

@@ -47,6 +47,19 @@ pub(super) fn render(counts: &TaskCounts, park_sites: &[ParkSite]) -> String {
 
     family(
         &mut out,
+        "parkade_tasks_unwakeable",
+        "gauge",
+        "Parked tasks no waker can wake: proven leaks.",
+    );
+    sample(
+        &mut out,
+        "parkade_tasks_unwakeable",
+        &[],
+        counts.unwakeable(),
+    );
+
+    family(
+        &mut out,
         "parkade_tasks_spawned_total",
         "counter",
         "Tasks spawned since the runtime started (blocking closures not included).",
@@ -197,6 +210,7 @@ mod tests {
         let page = render(&rt.handle().task_counts(), &rt.handle().park_sites());
         for family in [
             "parkade_tasks",
+            "parkade_tasks_unwakeable",
             "parkade_tasks_spawned_total",
             "parkade_tasks_completed_total",
             "parkade_workers",

@@ -79,7 +79,10 @@ impl Profiles {
         match &*counts {
             Some((at, fresh)) if at.elapsed() <= COUNTS_WITHIN => fresh.clone(),
             _ => {
-                let fresh = self.handle.task_counts();
+                // With the leak check's default threshold, so the index counts suspects too.
+                let fresh = self
+                    .handle
+                    .task_counts_parked_at_least(super::render::default_min_parked());
                 *counts = Some((Instant::now(), fresh.clone()));
                 fresh
             }

@@ -88,11 +88,14 @@ pub(super) fn split_target(target: &str) -> Option<(&str, &str)> {
     )
 }
 
+/// The index: counts, no snapshot (a page people reload must not cost a profile).
 fn serve_index(profiles: &Arc<Profiles>) -> Result<Response, Response> {
-    let snapshot = profiles.render()?;
-    let profile = snapshot.profile();
-    let leaks = render::leaks(profile, render::default_min_parked());
-    let page = index::render(profile, leaks.proven.len() + leaks.suspected.len());
+    let counts = profiles.task_counts();
+    let page = index::render(&index::Counts {
+        tasks: counts.total(),
+        leaks: counts.unwakeable() + counts.parked_at_least(),
+        park_sites: profiles.handle().park_sites().len(),
+    });
     Ok(Response::full(Status::OK, HTML, page.into_bytes()))
 }
 

@@ -108,6 +108,11 @@ impl Record {
         ((self.word.load(Relaxed) >> CODE_SHIFT) & CODE_MASK) as u16
     }
 
+    /// When the last park began (park clock), for counting: one load, like `code`.
+    pub(crate) fn since(&self) -> u64 {
+        self.since.load(Relaxed)
+    }
+
     /// The last park, read consistently against a concurrent park by the polling thread.
     pub(crate) fn read(&self) -> Option<RawPark> {
         loop {

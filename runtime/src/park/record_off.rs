@@ -35,6 +35,10 @@ impl Record {
     pub(crate) fn read(&self) -> Option<RawPark> {
         None
     }
+    pub(crate) fn since(&self) -> u64 {
+        0
+    }
+
     pub(crate) fn code(&self) -> u16 {
         0
     }

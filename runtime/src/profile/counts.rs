@@ -38,6 +38,10 @@ pub struct TaskCounts {
     pub(crate) spawned: u64,
     pub(crate) completed: u64,
     pub(crate) workers: usize,
+    /// Parked tasks no waker can wake.
+    pub(crate) unwakeable: u64,
+    /// Parked tasks some waker can wake, parked at least the threshold counted against.
+    pub(crate) parked_at_least: u64,
 }
 
 /// Codes below this (the built-in reasons) are counted in an array; labels in a list.
@@ -48,21 +52,50 @@ pub(crate) struct Counter {
     states: [u64; 3],
     built_in: [u64; BUILT_IN],
     labels: Vec<(u16, u64)>,
+    unwakeable: u64,
+    parked_at_least: u64,
+    /// The park clock at the walk's start.
+    now: u64,
+    min_parked_ns: u64,
 }
 
 impl Counter {
-    pub(crate) fn new() -> Counter {
+    /// A counter for a walk that starts at park-clock time `now`, counting parks at least
+    /// `min_parked` long in `parked_at_least`.
+    pub(crate) fn new(now: u64, min_parked: std::time::Duration) -> Counter {
         Counter {
             states: [0; 3],
             built_in: [0; BUILT_IN],
             labels: Vec::new(),
+            unwakeable: 0,
+            parked_at_least: 0,
+            now,
+            min_parked_ns: u64::try_from(min_parked.as_nanos()).unwrap_or(u64::MAX),
         }
     }
 
-    /// One task, in `state`, parked for `code` (0: not parked, or no park recorded).
+    /// One task that is running or runnable.
     #[inline]
-    pub(crate) fn add(&mut self, state: TaskState, code: u16) {
+    pub(crate) fn add(&mut self, state: TaskState) {
         self.states[state as usize] += 1;
+    }
+
+    /// One parked task: its park's reason `code` (0: no park recorded), whether no waker of it
+    /// exists, and when its park began (park clock). The rule is the leak check's: a task
+    /// nothing can wake is unwakeable; one that can be woken counts in `parked_at_least` if
+    /// its park is at least the threshold long (a park not recorded, only at threshold zero).
+    #[inline]
+    pub(crate) fn add_parked(&mut self, code: u16, unwakeable: bool, since: u64) {
+        self.states[TaskState::Parked as usize] += 1;
+        let long_enough = match code {
+            0 => self.min_parked_ns == 0,
+            _ => self.now.saturating_sub(since) >= self.min_parked_ns,
+        };
+        if unwakeable {
+            self.unwakeable += 1;
+        } else if long_enough {
+            self.parked_at_least += 1;
+        }
         if code == 0 {
             return;
         }
@@ -91,6 +124,8 @@ impl Counter {
             spawned,
             completed,
             workers,
+            unwakeable: self.unwakeable,
+            parked_at_least: self.parked_at_least,
         }
     }
 }
@@ -123,6 +158,21 @@ impl TaskCounts {
             TaskState::Runnable => self.runnable,
             TaskState::Parked => self.parked,
         }
+    }
+
+    /// Parked tasks no waker can wake: nothing can ever run them again (the leak check's proven
+    /// leaks, as [`TaskSnapshot::wakers`](crate::TaskSnapshot::wakers) reads them).
+    pub fn unwakeable(&self) -> u64 {
+        self.unwakeable
+    }
+
+    /// Parked tasks that some waker can still wake and that have been parked at least the
+    /// threshold given to
+    /// [`Handle::task_counts_parked_at_least`](crate::Handle::task_counts_parked_at_least) (zero
+    /// for [`task_counts`](crate::task_counts): then every parked task that is not
+    /// [`unwakeable`](Self::unwakeable)). With a threshold, a leak check's suspects.
+    pub fn parked_at_least(&self) -> u64 {
+        self.parked_at_least
     }
 
     /// Parked tasks whose park is `reason` (`IO wait` counts each direction apart).

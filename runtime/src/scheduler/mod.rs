@@ -137,7 +137,14 @@ impl Handle {
     /// Live tasks by state and by park reason, and the totals, counted from any thread
     /// without building a snapshot: see [`task_counts`](crate::task_counts).
     pub fn task_counts(&self) -> TaskCounts {
-        self.shared.task_counts()
+        self.shared.task_counts(Duration::ZERO)
+    }
+
+    /// [`task_counts`](Self::task_counts), also counting the parked tasks that some waker can
+    /// still wake and that have been parked at least `min_parked`
+    /// ([`TaskCounts::parked_at_least`]): a leak check's suspects, counted without a snapshot.
+    pub fn task_counts_parked_at_least(&self, min_parked: Duration) -> TaskCounts {
+        self.shared.task_counts(min_parked)
     }
 
     /// The cumulative park time by (reason, site), as [`Profile::park_sites`] gives it,
@@ -371,12 +378,9 @@ impl Shared {
         profile.workers = self.remotes.len();
     }
 
-    fn task_counts(&self) -> TaskCounts {
-        let mut counter = Counter::new();
-        let (spawned, completed) = self.registry.for_each(|task| {
-            let (state, code) = task.state_and_reason();
-            counter.add(state, code);
-        });
+    fn task_counts(&self, min_parked: Duration) -> TaskCounts {
+        let mut counter = Counter::new(crate::park::now(), min_parked);
+        let (spawned, completed) = self.registry.for_each(|task| task.count_into(&mut counter));
         counter.finish(spawned, completed, self.remotes.len())
     }
 

@@ -3,7 +3,7 @@
 use super::{Schedule, Task};
 use crate::loom::atomic::Ordering::Relaxed;
 use crate::park;
-use crate::profile::{Park, ParkCase, TaskSnapshot, TaskState};
+use crate::profile::{Counter, Park, ParkCase, TaskSnapshot, TaskState};
 
 /// The profile's state of a task whose state word is `state`.
 fn task_state(state: super::state::Snapshot) -> TaskState {
@@ -18,13 +18,24 @@ fn task_state(state: super::state::Snapshot) -> TaskState {
 }
 
 impl<S: Schedule> Task<S> {
-    /// The task's state and, if it is parked, its park's reason code (0: none recorded):
-    /// what `task_counts` counts, two loads instead of a snapshot.
-    pub(crate) fn state_and_reason(&self) -> (TaskState, u16) {
+    /// Counts the task into `counter`: its state, and if it is parked, its park's reason,
+    /// whether any waker of it exists and when the park began. Three loads from the header's
+    /// first words instead of a snapshot.
+    pub(crate) fn count_into(&self, counter: &mut Counter) {
         let header = self.raw.header();
-        match task_state(header.state.load()) {
-            TaskState::Parked => (TaskState::Parked, header.record.code()),
-            state => (state, 0),
+        let state = header.state.load();
+        match task_state(state) {
+            TaskState::Parked => {
+                // As `snapshot`'s `wakers`: the registry's and the join handle's references
+                // cannot wake it.
+                let not_wakers = 1 + usize::from(state.is_join_interested());
+                counter.add_parked(
+                    header.record.code(),
+                    state.ref_count() <= not_wakers,
+                    header.record.since(),
+                );
+            }
+            other => counter.add(other),
         }
     }
 

@@ -33,6 +33,40 @@ pub(crate) use record::{
 pub(crate) use table::ParkTable;
 
 use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// The park-time profile's rate in nanoseconds (see [`set_profile_rate`]); 0: every park.
+static PROFILE_RATE_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the rate of the park-time profile ([`Profile::park_sites`](crate::Profile::park_sites),
+/// `/debug/pprof/park`), with the semantics of Go's `runtime.SetBlockProfileRate`: a park at
+/// least `rate` long is always counted, with its duration; a shorter one is counted with
+/// probability duration / `rate`, and then as `rate` / duration parks totalling `rate`, so
+/// that counts and totals stay unbiased estimates while most short parks skip the table.
+/// `Duration::ZERO` (the default) counts every park exactly. The rate is process-wide and
+/// applies to parks that end after the call; parks already counted are kept.
+///
+/// ```
+/// use std::time::Duration;
+/// runtime::park::set_profile_rate(Duration::from_micros(100));
+/// assert_eq!(runtime::park::profile_rate(), Duration::from_micros(100));
+/// runtime::park::set_profile_rate(Duration::ZERO);
+/// ```
+pub fn set_profile_rate(rate: Duration) {
+    let ns = u64::try_from(rate.as_nanos()).unwrap_or(u64::MAX);
+    PROFILE_RATE_NS.store(ns, Relaxed);
+}
+
+/// The rate [`set_profile_rate`] set (`Duration::ZERO`: every park is counted).
+pub fn profile_rate() -> Duration {
+    Duration::from_nanos(profile_rate_ns())
+}
+
+#[inline(always)]
+pub(crate) fn profile_rate_ns() -> u64 {
+    PROFILE_RATE_NS.load(Relaxed)
+}
 
 /// Whether park recording is compiled in (the `profiling` feature).
 pub const ENABLED: bool = cfg!(all(feature = "profiling", not(loom)));

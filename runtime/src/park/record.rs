@@ -6,7 +6,7 @@
 //! word; `since` is stamped by the worker when the poll returns `Pending` with the clock it
 //! read at the poll's start. Readers re-read the word after `since` and retry if it changed.
 
-use super::table::ParkTable;
+use super::table::{self, ParkTable, COUNT_ONE};
 use super::{clock, ParkReason};
 use crate::loom::atomic::{AtomicPtr, AtomicUsize};
 use crate::loom::atomic::{AtomicU32, AtomicU64, Ordering::*};
@@ -268,6 +268,8 @@ struct Current {
     table: Cell<*const ParkTable>,
     /// Nesting depth of `select`s collecting their cases on this thread.
     collecting: Cell<u32>,
+    /// xorshift64 state for sampling parks shorter than the profile rate; 0 until first use.
+    rng: Cell<u64>,
     /// The worker's clock (coarse-clock ns), refreshed by the worker loop; 0 on threads that
     /// are not workers, which read the clock at every poll.
     now: Cell<u64>,
@@ -280,6 +282,7 @@ thread_local! {
             recorded: Cell::new(0),
             table: Cell::new(ptr::null()),
             collecting: Cell::new(0),
+            rng: Cell::new(0),
             now: Cell::new(0),
         }
     };
@@ -456,7 +459,13 @@ impl<'a> PollScope<'a> {
                     let parked = now.saturating_sub(record.since.load(Relaxed));
                     // SAFETY: the table pointer is installed by `set_worker_table` for the
                     // lifetime of a guard held by the worker loop that is polling us.
-                    unsafe { (*table).add(word, parked) };
+                    let table = unsafe { &*table };
+                    let rate = super::profile_rate_ns();
+                    if parked >= rate {
+                        table.add(word, COUNT_ONE, parked);
+                    } else {
+                        account_sampled(current, table, word, parked, rate);
+                    }
                 }
             }
             current.record.set(record);
@@ -506,6 +515,29 @@ impl<'a> PollScope<'a> {
             .word
             .store(PARKED | unknown | (word & SITE_MASK), Relaxed);
         true
+    }
+}
+
+/// A resumed park shorter than the profile rate: counted with probability duration / rate,
+/// weighted (`table::weigh`).
+#[cold]
+#[inline(never)]
+fn account_sampled(current: &Current, table: &ParkTable, key: u64, parked: u64, rate: u64) {
+    let draw = || {
+        let mut x = current.rng.get();
+        if x == 0 {
+            // Distinct per thread (the thread-local's address); any non-zero seed will do.
+            x = (current as *const Current as u64) | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        current.rng.set(x);
+        // Uniform in 0..rate by a multiply (Lemire), not a division.
+        ((u128::from(x) * u128::from(rate)) >> 64) as u64
+    };
+    if let Some((count, total)) = table::weigh(parked, rate, draw) {
+        table.add(key, count, total);
     }
 }
 

@@ -1,5 +1,8 @@
 //! The park-time table, empty twin (feature `profiling` off).
 
+/// As the real table's: park counts in 1/`COUNT_ONE` units.
+pub(crate) const COUNT_ONE: u64 = 1 << 10;
+
 pub(crate) struct ParkTable;
 
 impl ParkTable {

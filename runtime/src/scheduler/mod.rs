@@ -395,7 +395,12 @@ impl Shared {
         }
         let mut sites: Vec<ParkSite> = merged
             .into_iter()
-            .filter_map(|(key, (count, total))| ParkSite::from_key(key, count, total))
+            .filter_map(|(key, (count, total))| {
+                // Counts are kept in fractions of a park (sampled parks weigh more than one).
+                let count =
+                    (count + crate::park::table::COUNT_ONE / 2) / crate::park::table::COUNT_ONE;
+                ParkSite::from_key(key, count, total)
+            })
             .collect();
         sites.sort_by(|a, b| b.total.cmp(&a.total).then(b.count.cmp(&a.count)));
         sites

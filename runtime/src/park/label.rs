@@ -11,8 +11,8 @@ use std::sync::{OnceLock, RwLock};
 
 /// Codes below this are the built-in reasons.
 const FIRST_LABEL: u16 = 256;
-/// Codes are 15 bits (the 16th marks a park not yet resumed).
-const LAST_LABEL: u16 = 0x7fff;
+/// Codes are 14 bits (the record word's top two bits are its PARKED and CARRY flags).
+const LAST_LABEL: u16 = 0x3fff;
 
 #[derive(Default)]
 struct Labels {
@@ -25,7 +25,7 @@ fn labels() -> &'static RwLock<Labels> {
     LABELS.get_or_init(Default::default)
 }
 
-/// The code of `label`, assigning one on first use. Past 32,512 distinct labels, new ones are
+/// The code of `label`, assigning one on first use. Past 16,128 distinct labels, new ones are
 /// recorded as `unknown` rather than growing without bound.
 pub(crate) fn intern(label: &'static str) -> u16 {
     let table = labels();

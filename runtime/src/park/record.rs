@@ -16,6 +16,11 @@ use std::ptr;
 use std::sync::Arc;
 
 const PARKED: u64 = 1 << 63;
+/// Set with PARKED when the poll that recorded the park was woken during it by something
+/// other than the runtime's own yields (a combinator such as `FuturesUnordered` yielding
+/// through the task's waker): the next poll may poll no leaf at all, and then it continues
+/// this park instead of recording `unknown`.
+const CARRY: u64 = 1 << 62;
 
 /// `Current::recorded` bits, both clear at the start of each poll; neither set at its end
 /// means a foreign future returned `Pending` (`unknown`).
@@ -24,12 +29,12 @@ const PARK: u8 = 1;
 /// A runtime future yielded (`yield_now`, the coop budget): not a park, nor `unknown`.
 const YIELD: u8 = 2;
 const CODE_SHIFT: u32 = 48;
-const CODE_MASK: u64 = 0x7fff;
+const CODE_MASK: u64 = 0x3fff;
 const SITE_MASK: u64 = (1 << CODE_SHIFT) - 1;
 
 /// The park fields of a task header. Written only by the thread polling the task.
 pub(crate) struct Record {
-    /// code << 48 | site address | PARKED.
+    /// PARKED | CARRY | code << 48 | site address.
     word: AtomicU64,
     /// Coarse-clock nanoseconds at the last park.
     since: AtomicU64,
@@ -448,9 +453,9 @@ impl<'a> PollScope<'a> {
         let word = record.word.load(Relaxed);
         polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
         with_current(|current| {
-            if word & PARKED != 0 {
+            if word & (PARKED | CARRY) == PARKED {
                 // Resumed: not parked any more. A poll that yields leaves it so, and the next
-                // poll does not count this park again.
+                // poll does not count this park again. (With CARRY, the park may go on.)
                 record.word.store(word & !PARKED, Relaxed);
                 let table = current.table.get();
                 if !table.is_null() {
@@ -490,19 +495,25 @@ impl<'a> PollScope<'a> {
         });
     }
 
+    fn notified(&self) -> bool {
+        // SAFETY: the record is the polled task's, alive for this scope.
+        unsafe { crate::task::is_notified_record(self.record) }
+    }
+
     /// The rarer endings of a poll; returns whether the task parked. A park and a yield:
     /// if the task was woken during the poll (by its own yield, directly or through a
     /// combinator's waker), it is runnable again at once, so the park a `select` or `join`
     /// branch recorded must not be counted when it is next polled; if not (the yield woke a
-    /// no-op waker, as under `now_or_never`), it parked. Nothing recorded: a foreign future
-    /// parked (`unknown`).
+    /// no-op waker, as under `now_or_never`), it parked. Nothing recorded, after a park that
+    /// a combinator's wake interrupted (CARRY): the combinator polled no leaf, so that park
+    /// goes on from its own `since`. Nothing recorded otherwise: a foreign future parked
+    /// (`unknown`).
     #[cold]
     fn parked_otherwise(&self, recorded: u8) -> bool {
         let word = self.record.word.load(Relaxed);
         if recorded & PARK != 0 {
-            // SAFETY: the record is the polled task's, alive for this scope.
-            if unsafe { crate::task::is_notified_record(self.record) } {
-                self.record.word.store(word & !PARKED, Relaxed);
+            if self.notified() {
+                self.record.word.store(word & !(PARKED | CARRY), Relaxed);
                 return false;
             }
             return true;
@@ -510,11 +521,31 @@ impl<'a> PollScope<'a> {
         if recorded & YIELD != 0 {
             return false;
         }
+        if word & CARRY != 0 {
+            if !self.notified() {
+                // Parked for good: counted when resumed, from the first poll's stamp.
+                self.record.word.store(word & !CARRY, Relaxed);
+            }
+            return false;
+        }
         let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;
         self.record
             .word
             .store(PARKED | unknown | (word & SITE_MASK), Relaxed);
         true
+    }
+}
+
+/// The task was woken during a poll that ended `Pending` (it is runnable again at once) and
+/// its poller still owns it. If that poll recorded a park, something other than the runtime's
+/// own yields woke it, typically a combinator yielding through the task's waker
+/// (`FuturesUnordered` does once it has polled every future): mark the park to be carried by
+/// a next poll that polls no leaf, instead of recording `unknown` there.
+#[inline(always)]
+pub(crate) fn woken_during_poll(record: &Record) {
+    let word = record.word.load(Relaxed);
+    if word & PARKED != 0 {
+        record.word.store(word | CARRY, Relaxed);
     }
 }
 

@@ -51,6 +51,9 @@ pub(crate) fn record_code(_code: u16, _site: &'static Location<'static>) {}
 pub(crate) fn record_yield() {}
 
 #[inline(always)]
+pub(crate) fn woken_during_poll(_record: &Record) {}
+
+#[inline(always)]
 pub(crate) fn recorded_this_poll() -> bool {
     false
 }

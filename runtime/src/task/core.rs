@@ -47,6 +47,7 @@ pub(crate) unsafe fn id_of_record(record: *const park::Record) -> u64 {
 /// # Safety
 /// `record` points to the `record` field of a live `Header`.
 #[cfg(all(feature = "profiling", not(loom)))]
+#[inline]
 pub(crate) unsafe fn is_notified_record(record: *const park::Record) -> bool {
     // SAFETY: per the contract, the header is live.
     let header = unsafe { &*header_of_record(record) };
@@ -55,6 +56,7 @@ pub(crate) unsafe fn is_notified_record(record: *const park::Record) -> bool {
 
 /// Steps back from a header's `record` field to the header, by the field's offset.
 #[cfg(all(feature = "profiling", not(loom)))]
+#[inline]
 unsafe fn header_of_record(record: *const park::Record) -> *const Header {
     // SAFETY: the caller's contract: `record` is the `record` field of a `Header`.
     unsafe {

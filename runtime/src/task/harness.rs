@@ -59,6 +59,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 match self.state().transition_to_idle() {
                     TransitionToIdle::Ok => {}
                     TransitionToIdle::OkNotified => {
+                        park::woken_during_poll(&self.header().record);
                         // Woken during its own poll: the running reference moves to the new
                         // `Notified`, which goes behind the other runnable tasks.
                         let notified = Notified(Task::from_raw(self.raw()));

@@ -81,6 +81,7 @@ impl State {
         }
     }
 
+    #[inline]
     pub(crate) fn load(&self) -> Snapshot {
         Snapshot(self.val.load(Acquire))
     }

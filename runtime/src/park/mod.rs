@@ -6,6 +6,7 @@
 //! futures that recorded nothing. With the `profiling` feature off (and under loom) the
 //! empty twins replace every function with a no-op.
 
+mod consistent;
 mod label;
 mod reason;
 
@@ -26,6 +27,7 @@ mod record;
 #[path = "table_off.rs"]
 pub(crate) mod table;
 
+pub(crate) use consistent::stable;
 pub(crate) use record::{
     decode_key, now, record_code, record_yield, recorded_this_poll, refresh_clock,
     set_worker_table, woken_during_poll, CaseCollector, PollScope, RawPark, Record,

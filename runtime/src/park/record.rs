@@ -1,10 +1,12 @@
 //! The park record, real twin (feature `profiling` on). Its empty twin is `record_off.rs`.
 //!
-//! A record lives in each task's header. The word packs the reason's code (bits 48..63), the
-//! site's address (bits 0..48: a `&'static Location` is a user-space pointer, so it fits) and
-//! bit 63, set from a park until the poll that resumes it. A park is one relaxed store of that
-//! word; `since` is stamped by the worker when the poll returns `Pending` with the clock it
-//! read at the poll's start. Readers re-read the word after `since` and retry if it changed.
+//! A record lives in each task's header. The word packs the reason's code (bits 48..61), the
+//! site's address (bits 0..48: a `&'static Location` is a user-space pointer, so it fits),
+//! CARRY (bit 62) and PARKED (bit 63, set from a park until the poll that resumes it). A park
+//! is one release store of that word (a plain store on x86); `since` is stamped by the worker
+//! when the poll returns `Pending` with the clock it read at the poll's start. Readers
+//! re-read the word after `since` and retry if it changed; `consistent.rs` is the protocol,
+//! model-checked by loom.
 
 use super::table::{self, ParkTable, COUNT_ONE};
 use super::{clock, ParkReason};
@@ -118,29 +120,26 @@ impl Record {
         self.since.load(Relaxed)
     }
 
-    /// The last park, read consistently against a concurrent park by the polling thread.
+    /// The last park, read consistently against a concurrent park by the polling thread
+    /// (the protocol: `super::consistent`).
     pub(crate) fn read(&self) -> Option<RawPark> {
-        loop {
-            let word = self.word.load(Acquire);
-            let since = self.since.load(Acquire);
-            let mut cases = Vec::new();
-            let code = ((word >> CODE_SHIFT) & CODE_MASK) as u16;
-            if code == 0 {
-                return None; // never parked
-            }
-            if code == ParkReason::Select.code() {
+        let mut cases = Vec::new();
+        let (word, since) = super::consistent::read_words(&self.word, &self.since, |word| {
+            cases.clear();
+            if ((word >> CODE_SHIFT) & CODE_MASK) as u16 == ParkReason::Select.code() {
                 self.read_cases(&mut cases);
             }
-            if self.word.load(Acquire) != word {
-                continue;
-            }
-            return Some(RawPark {
-                code,
-                site: site_of(word),
-                since,
-                cases,
-            });
+        });
+        let code = ((word >> CODE_SHIFT) & CODE_MASK) as u16;
+        if code == 0 {
+            return None; // never parked
         }
+        Some(RawPark {
+            code,
+            site: site_of(word),
+            since,
+            cases,
+        })
     }
 
     fn read_cases(&self, out: &mut Vec<(ParkReason, &'static Location<'static>)>) {
@@ -310,7 +309,7 @@ pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
         if !record.is_null() {
             // SAFETY: `record` is set by `PollScope::enter` from a live task header and
             // cleared when that scope ends; the task cannot be freed while it is being polled.
-            unsafe { (*record).word.store(encode(code, site), Relaxed) };
+            unsafe { (*record).word.store(encode(code, site), Release) };
             current.recorded.set(current.recorded.get() | PARK);
         }
     });
@@ -354,7 +353,7 @@ impl CaseCollector {
                 // SAFETY: as in `record_code`.
                 let record = unsafe { &*record };
                 record.write_cases(&words);
-                record.word.store(encode(reason.code(), site), Relaxed);
+                record.word.store(encode(reason.code(), site), Release);
                 current.recorded.set(current.recorded.get() | PARK);
             }
         });
@@ -450,13 +449,15 @@ impl<'a> PollScope<'a> {
     /// Inlined into the task poll (a call here cost a tenth of the recording's instructions).
     #[inline(always)]
     pub(crate) fn enter(record: &'a Record, polls: &AtomicU32) -> PollScope<'a> {
+        // Release, and before anything else: a snapshot that sees the new count must see the
+        // state word's RUNNING, which this thread set just before (`consistent`).
+        polls.store(polls.load(Relaxed).wrapping_add(1), Release);
         let word = record.word.load(Relaxed);
-        polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
         with_current(|current| {
             if word & (PARKED | CARRY) == PARKED {
                 // Resumed: not parked any more. A poll that yields leaves it so, and the next
                 // poll does not count this park again. (With CARRY, the park may go on.)
-                record.word.store(word & !PARKED, Relaxed);
+                record.word.store(word & !PARKED, Release);
                 let table = current.table.get();
                 if !table.is_null() {
                     // A worker (it installed the table), so its cached clock is set.
@@ -513,7 +514,7 @@ impl<'a> PollScope<'a> {
         let word = self.record.word.load(Relaxed);
         if recorded & PARK != 0 {
             if self.notified() {
-                self.record.word.store(word & !(PARKED | CARRY), Relaxed);
+                self.record.word.store(word & !(PARKED | CARRY), Release);
                 return false;
             }
             return true;
@@ -524,14 +525,14 @@ impl<'a> PollScope<'a> {
         if word & CARRY != 0 {
             if !self.notified() {
                 // Parked for good: counted when resumed, from the first poll's stamp.
-                self.record.word.store(word & !CARRY, Relaxed);
+                self.record.word.store(word & !CARRY, Release);
             }
             return false;
         }
         let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;
         self.record
             .word
-            .store(PARKED | unknown | (word & SITE_MASK), Relaxed);
+            .store(PARKED | unknown | (word & SITE_MASK), Release);
         true
     }
 }
@@ -545,7 +546,7 @@ impl<'a> PollScope<'a> {
 pub(crate) fn woken_during_poll(record: &Record) {
     let word = record.word.load(Relaxed);
     if word & PARKED != 0 {
-        record.word.store(word | CARRY, Relaxed);
+        record.word.store(word | CARRY, Release);
     }
 }
 

@@ -44,16 +44,13 @@ impl<S: Schedule> Task<S> {
         let header = self.raw.header();
         let meta = &header.meta;
         let record = &header.record;
-        // A poll that starts between reading the state and the record would pair the state
-        // with a newer park: retry while the poll count moves (a few times at most).
-        let (state, park) = loop {
-            let polls = header.polls.load(Relaxed);
-            let state = header.state.load();
-            let park = record.read();
-            if header.polls.load(Relaxed) == polls {
-                break (state, park);
-            }
-        };
+        // A poll that starts or ends while the record is read would pair the state with
+        // another park: retry while the state or the poll count moves (see `park::stable`).
+        let (_, (state, park)) = park::stable(
+            &header.polls,
+            || task_state(header.state.load()),
+            || (header.state.load(), record.read()),
+        );
         let raw_state = state;
         let state = task_state(state);
         let park = match state {

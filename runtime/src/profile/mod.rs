@@ -27,19 +27,29 @@ pub struct Profile {
 }
 
 /// What one task was doing when the snapshot was taken.
+///
+/// 72 bytes: `profile()` of a million tasks writes a million of these, and that buffer's size
+/// is much of a snapshot's time. What few tasks have (a name, a `select`'s cases) is one
+/// pointer out of line; the state and the waker count sit in [`Park`]'s padding.
 #[derive(Clone)]
 pub struct TaskSnapshot {
     pub(crate) id: TaskId,
-    pub(crate) name: Option<Arc<str>>,
-    pub(crate) state: TaskState,
-    pub(crate) park: Option<Park>,
     pub(crate) spawn_site: &'static Location<'static>,
-    /// The vtable's `type_name::<F>` (a pointer, not a 16-byte `&str`: a million snapshots
-    /// are a buffer of a million of these, and its page faults are much of a profile's time).
+    /// The vtable's `type_name::<F>` (a pointer, not a 16-byte `&str`).
     pub(crate) future_type: fn() -> &'static str,
     pub(crate) parent: Option<TaskId>,
+    /// The park's fields, meaningful when `park.state` is `Parked` and `park.reason` is not 0,
+    /// with the task's state, waker count and rare fields beside them.
+    pub(crate) park: Park,
     pub(crate) polls: u32,
-    pub(crate) wakers: u32,
+}
+
+/// A snapshot's fields that few tasks have.
+#[derive(Clone, Default)]
+pub(crate) struct Rare {
+    pub(crate) name: Option<Arc<str>>,
+    /// A `select` park's cases, in source order.
+    pub(crate) cases: Vec<ParkCase>,
 }
 
 /// Whether a task is on a CPU, waiting for one, or waiting for an event.
@@ -56,15 +66,19 @@ pub enum TaskState {
 /// Why, where and for how long a task has been parked.
 #[derive(Clone)]
 pub struct Park {
-    /// `ParkReason::code` (2 bytes, where a `ParkReason` with its label takes 24).
-    pub(crate) reason: u16,
+    /// The park's site (the spawn site for a task not parked).
     pub(crate) site: &'static Location<'static>,
     /// Nanoseconds (a `Duration` would take twice the room, times a million tasks).
     pub(crate) duration_ns: u64,
-    /// `None` unless the park is a `select`'s. Boxed twice to be one thin pointer: a boxed
-    /// slice would be two words in every snapshot for the few that are selects.
-    #[allow(clippy::box_collection)]
-    pub(crate) cases: Option<Box<Vec<ParkCase>>>,
+    /// The task's name and the park's `select` cases, if it has either.
+    pub(crate) rare: Option<Box<Rare>>,
+    /// The task's wakers (`TaskSnapshot::wakers`).
+    pub(crate) wakers: u32,
+    /// `ParkReason::code` (2 bytes, where a `ParkReason` with its label takes 24); 0: the
+    /// task is not parked, or its park was not recorded.
+    pub(crate) reason: u16,
+    /// The task's state (`TaskSnapshot::state`).
+    pub(crate) state: TaskState,
 }
 
 /// One case of a parked `select!`.
@@ -166,18 +180,18 @@ impl TaskSnapshot {
 
     /// The name given with `task::Builder::name`.
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.park.rare.as_ref()?.name.as_deref()
     }
 
     /// Running, runnable or parked.
     pub fn state(&self) -> TaskState {
-        self.state
+        self.park.state
     }
 
     /// Why and where the task is parked; `None` unless `state()` is `Parked` (or when the
     /// `profiling` feature is off).
     pub fn park(&self) -> Option<&Park> {
-        self.park.as_ref()
+        (self.park.state == TaskState::Parked && self.park.reason != 0).then_some(&self.park)
     }
 
     /// Where the task was spawned.
@@ -205,7 +219,7 @@ impl TaskSnapshot {
     /// reference count, so it costs nothing to keep. A waker held by a channel, a lock, a
     /// timer or a socket counts; a parked task with none can never run again.
     pub fn wakers(&self) -> usize {
-        self.wakers as usize
+        self.park.wakers as usize
     }
 }
 
@@ -213,14 +227,14 @@ impl std::fmt::Debug for TaskSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TaskSnapshot")
             .field("id", &self.id)
-            .field("name", &self.name)
-            .field("state", &self.state)
-            .field("park", &self.park)
+            .field("name", &self.name())
+            .field("state", &self.state())
+            .field("park", &self.park())
             .field("spawn_site", &self.spawn_site)
             .field("future_type", &self.future_type())
             .field("parent", &self.parent)
             .field("polls", &self.polls)
-            .field("wakers", &self.wakers)
+            .field("wakers", &self.wakers())
             .finish()
     }
 }
@@ -255,7 +269,9 @@ impl Park {
 
     /// For a `select` park, each case's reason and site.
     pub fn cases(&self) -> &[ParkCase] {
-        self.cases.as_deref().map_or(&[], Vec::as_slice)
+        self.rare
+            .as_deref()
+            .map_or(&[], |rare| rare.cases.as_slice())
     }
 }
 
@@ -276,7 +292,7 @@ mod tests {
     #[test]
     fn a_task_snapshot_stays_small() {
         assert!(
-            std::mem::size_of::<TaskSnapshot>() <= 96,
+            std::mem::size_of::<TaskSnapshot>() <= 72,
             "{}",
             std::mem::size_of::<TaskSnapshot>()
         );

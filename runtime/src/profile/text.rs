@@ -57,7 +57,7 @@ fn group(tasks: &[TaskSnapshot]) -> Vec<(usize, &TaskSnapshot)> {
     for task in tasks {
         let park = task.park();
         let key = AddressKey {
-            state: task.state,
+            state: task.state(),
             reason: park.map(|p| p.reason),
             park_site: park.map(|p| std::ptr::from_ref(p.site) as usize),
             spawn_site: std::ptr::from_ref(task.spawn_site) as usize,
@@ -68,7 +68,7 @@ fn group(tasks: &[TaskSnapshot]) -> Vec<(usize, &TaskSnapshot)> {
     for (count, first) in by_address.into_values() {
         let park = first.park();
         let key = GroupKey {
-            state: first.state,
+            state: first.state(),
             reason: park.map(|p| p.reason),
             park_site: park.map(|p| SiteKey::new(p.site)),
             spawn_site: SiteKey::new(first.spawn_site),
@@ -133,7 +133,7 @@ fn write_group(f: &mut fmt::Formatter<'_>, count: usize, task: &TaskSnapshot) ->
             writeln!(f, "#\tparked at   {}", park.site)?;
         }
         None => {
-            let state = match task.state {
+            let state = match task.state() {
                 TaskState::Running => "running",
                 TaskState::Runnable => "runnable",
                 TaskState::Parked => "parked",

@@ -3,7 +3,7 @@
 use super::{Schedule, Task};
 use crate::loom::atomic::Ordering::Relaxed;
 use crate::park;
-use crate::profile::{Counter, Park, ParkCase, TaskSnapshot, TaskState};
+use crate::profile::{Counter, Park, ParkCase, Rare, TaskSnapshot, TaskState};
 
 /// The profile's state of a task whose state word is `state`.
 fn task_state(state: super::state::Snapshot) -> TaskState {
@@ -53,24 +53,18 @@ impl<S: Schedule> Task<S> {
         );
         let raw_state = state;
         let state = task_state(state);
-        let park = match state {
-            TaskState::Parked => park.map(|raw: park::RawPark| Park {
-                reason: raw.code,
-                site: raw.site.unwrap_or(meta.spawn_site),
-                duration_ns: now.saturating_sub(raw.since),
-                cases: (!raw.cases.is_empty()).then(|| {
-                    // `select!` polls from a random start: list cases in source order.
-                    let mut cases: Vec<ParkCase> = raw
-                        .cases
-                        .iter()
-                        .map(|&(reason, site)| ParkCase { reason, site })
-                        .collect();
-                    cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
-                    Box::new(cases)
-                }),
-            }),
-            _ => None,
-        };
+        let park = park.filter(|_| state == TaskState::Parked);
+        let name = record.name();
+        let cases = park.as_ref().map_or(&[][..], |raw| &raw.cases[..]);
+        let rare = (name.is_some() || !cases.is_empty()).then(|| {
+            // `select!` polls from a random start: list cases in source order.
+            let mut cases: Vec<ParkCase> = cases
+                .iter()
+                .map(|&(reason, site)| ParkCase { reason, site })
+                .collect();
+            cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
+            Box::new(Rare { name, cases })
+        });
         // References that cannot wake the task: the registry's, the join handle's, and a
         // queued `Notified` or the running poll's.
         let not_wakers = 1
@@ -78,15 +72,22 @@ impl<S: Schedule> Task<S> {
             + usize::from(raw_state.is_notified() || raw_state.is_running());
         TaskSnapshot {
             id: meta.id,
-            name: record.name(),
-            state,
-            park,
             spawn_site: meta.spawn_site,
             future_type: header.vtable.future_type,
             parent: record.parent().and_then(super::TaskId::from_u64),
+            park: Park {
+                site: park
+                    .as_ref()
+                    .and_then(|raw| raw.site)
+                    .unwrap_or(meta.spawn_site),
+                duration_ns: park.as_ref().map_or(0, |raw| now.saturating_sub(raw.since)),
+                rare,
+                wakers: u32::try_from(raw_state.ref_count().saturating_sub(not_wakers))
+                    .unwrap_or(u32::MAX),
+                reason: park.as_ref().map_or(0, |raw| raw.code),
+                state,
+            },
             polls: header.polls.load(Relaxed),
-            wakers: u32::try_from(raw_state.ref_count().saturating_sub(not_wakers))
-                .unwrap_or(u32::MAX),
         }
     }
 }

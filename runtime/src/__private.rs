@@ -30,9 +30,16 @@ impl SelectCases {
 /// A uniformly random number below `n` (`n > 0`), from a per-thread xorshift: the fair start
 /// of an unbiased `select!`.
 pub fn random_below(n: u32) -> u32 {
+    // Lemire's multiply-shift: unbiased enough for choosing among ≤ 64 branches.
+    (((random_u64() >> 32) * u64::from(n)) >> 32) as u32
+}
+
+/// The next number of this thread's xorshift64: `select!`'s fair start and the park
+/// profile's sampling draw from it.
+pub(crate) fn random_u64() -> u64 {
     thread_local! {
         static STATE: Cell<u64> = Cell::new({
-            // Distinct per thread; quality is irrelevant beyond spreading the start.
+            // Distinct per thread; quality is irrelevant beyond spreading the draws.
             let local = 0u8;
             (&local as *const u8 as u64) ^ 0x9E37_79B9_7F4A_7C15
         });
@@ -43,8 +50,7 @@ pub fn random_below(n: u32) -> u32 {
         x ^= x >> 7;
         x ^= x << 17;
         state.set(x);
-        // Lemire's multiply-shift: unbiased enough for choosing among ≤ 64 branches.
-        (((x >> 32) * u64::from(n)) >> 32) as u32
+        x
     })
 }
 

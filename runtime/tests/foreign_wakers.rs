@@ -7,20 +7,8 @@ mod support;
 use support::{parked, wait_for};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use runtime::{ParkReason, Profile};
+use runtime::ParkReason;
 use std::time::Duration;
-
-fn count_on(profile: &Profile, line: u32) -> u64 {
-    profile
-        .park_sites()
-        .iter()
-        .filter(|row| {
-            row.site
-                .is_some_and(|s| s.file() == file!() && s.line() == line)
-        })
-        .map(|row| row.count)
-        .sum()
-}
 
 #[runtime::test]
 async fn a_leaf_under_futures_unordered_records_its_park() {
@@ -41,11 +29,9 @@ async fn a_leaf_under_futures_unordered_records_its_park() {
     tx.send(5).await.unwrap();
     assert_eq!(task.await.unwrap(), Some(5));
     if runtime::park::ENABLED {
-        assert_eq!(
-            count_on(&runtime::profile(), line),
-            1,
-            "the park was counted once"
-        );
+        let profile = runtime::profile();
+        let row = support::park_row(&profile, file!(), line);
+        assert_eq!(row.count, 1, "the park was counted once");
     }
 }
 

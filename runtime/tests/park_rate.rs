@@ -1,23 +1,13 @@
 //! `runtime::park::set_profile_rate`: Go's block-profile rate for the park-time table. The
 //! rate is process-wide, so these tests run in their own binary, one at a time.
 
-use runtime::{ParkSite, Profile};
+mod support;
+
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// The rate is global: tests that set it take turns.
 static RATE: Mutex<()> = Mutex::new(());
-
-fn rows_on(profile: &Profile, line: u32) -> Vec<&ParkSite> {
-    profile
-        .park_sites()
-        .iter()
-        .filter(|row| {
-            row.site
-                .is_some_and(|s| s.file() == file!() && s.line() == line)
-        })
-        .collect()
-}
 
 /// `parks` sleeps of 2 ms in a row, all at `line`.
 async fn sleep_at_one_site(parks: u32) -> u32 {
@@ -43,14 +33,9 @@ fn rate_zero_counts_every_park_exactly() {
         return;
     }
     let profile = rt.profile();
-    let rows = rows_on(&profile, line);
-    assert_eq!(rows.len(), 1, "{:?}", profile.park_sites());
-    assert_eq!(rows[0].count, 20);
-    assert!(
-        rows[0].total >= Duration::from_millis(20),
-        "{:?}",
-        rows[0].total
-    );
+    let row = support::park_row(&profile, file!(), line);
+    assert_eq!(row.count, 20);
+    assert!(row.total >= Duration::from_millis(20), "{:?}", row.total);
 }
 
 /// Every park shorter than the rate that is counted adds exactly `rate` to the total (and
@@ -65,7 +50,7 @@ fn parks_shorter_than_the_rate_are_sampled_with_weight() {
     let line = rt.block_on(sleep_at_one_site(50));
     runtime::park::set_profile_rate(Duration::ZERO);
     let profile = rt.profile();
-    for row in rows_on(&profile, line) {
+    for row in support::park_rows(&profile, file!(), line..line + 1) {
         assert_eq!(row.total.as_nanos() % hour.as_nanos(), 0, "{row:?}");
         // A 2 ms sleep is seen as at most 8 ms by the coarse clock: it weighs ≥ 1 h / 8 ms.
         assert!(row.count >= 450_000, "{row:?}");
@@ -85,7 +70,5 @@ fn parks_at_least_the_rate_always_count() {
         return;
     }
     let profile = rt.profile();
-    let rows = rows_on(&profile, line);
-    assert_eq!(rows.len(), 1, "{:?}", profile.park_sites());
-    assert_eq!(rows[0].count, 20);
+    assert_eq!(support::park_row(&profile, file!(), line).count, 20);
 }

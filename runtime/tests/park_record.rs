@@ -18,22 +18,12 @@ fn site(file: &str, line: u32, column: u32) -> (String, u32, u32) {
 
 /// The park-time table's rows for sites of this file on `lines`.
 fn rows_on(profile: &Profile, lines: std::ops::Range<u32>) -> Vec<&ParkSite> {
-    profile
-        .park_sites()
-        .iter()
-        .filter(|s| {
-            s.site
-                .is_some_and(|l| l.file() == file!() && lines.contains(&l.line()))
-        })
-        .collect()
+    support::park_rows(profile, file!(), lines)
 }
 
 /// The park-time table's one row for the site of this file on `line`.
 fn row_on(profile: &Profile, line: u32) -> &ParkSite {
-    match rows_on(profile, line..line + 1)[..] {
-        [row] => row,
-        _ => panic!("not one row for line {line}: {:?}", profile.park_sites()),
-    }
+    support::park_row(profile, file!(), line)
 }
 
 fn loc(location: &Location<'_>) -> (String, u32, u32) {

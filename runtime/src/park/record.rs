@@ -272,8 +272,6 @@ struct Current {
     table: Cell<*const ParkTable>,
     /// Nesting depth of `select`s collecting their cases on this thread.
     collecting: Cell<u32>,
-    /// xorshift64 state for sampling parks shorter than the profile rate; 0 until first use.
-    rng: Cell<u64>,
     /// The worker's clock (coarse-clock ns), refreshed by the worker loop; 0 on threads that
     /// are not workers, which read the clock at every poll.
     now: Cell<u64>,
@@ -286,7 +284,6 @@ thread_local! {
             recorded: Cell::new(0),
             table: Cell::new(ptr::null()),
             collecting: Cell::new(0),
-            rng: Cell::new(0),
             now: Cell::new(0),
         }
     };
@@ -470,7 +467,7 @@ impl<'a> PollScope<'a> {
                     if parked >= rate {
                         table.add(word, COUNT_ONE, parked);
                     } else {
-                        account_sampled(current, table, word, parked, rate);
+                        account_sampled(table, word, parked, rate);
                     }
                 }
             }
@@ -554,20 +551,9 @@ pub(crate) fn woken_during_poll(record: &Record) {
 /// weighted (`table::weigh`).
 #[cold]
 #[inline(never)]
-fn account_sampled(current: &Current, table: &ParkTable, key: u64, parked: u64, rate: u64) {
-    let draw = || {
-        let mut x = current.rng.get();
-        if x == 0 {
-            // Distinct per thread (the thread-local's address); any non-zero seed will do.
-            x = (current as *const Current as u64) | 1;
-        }
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        current.rng.set(x);
-        // Uniform in 0..rate by a multiply (Lemire), not a division.
-        ((u128::from(x) * u128::from(rate)) >> 64) as u64
-    };
+fn account_sampled(table: &ParkTable, key: u64, parked: u64, rate: u64) {
+    // Uniform in 0..rate by a multiply (Lemire), not a division.
+    let draw = || ((u128::from(crate::__private::random_u64()) * u128::from(rate)) >> 64) as u64;
     if let Some((count, total)) = table::weigh(parked, rate, draw) {
         table.add(key, count, total);
     }

@@ -17,6 +17,15 @@ fn task_state(state: super::state::Snapshot) -> TaskState {
     }
 }
 
+/// How many references to a task with state word `state` can wake it: all but the
+/// registry's, the join handle's, and a queued `Notified` or the running poll's.
+fn wakers(state: super::state::Snapshot) -> usize {
+    let not_wakers = 1
+        + usize::from(state.is_join_interested())
+        + usize::from(state.is_notified() || state.is_running());
+    state.ref_count().saturating_sub(not_wakers)
+}
+
 impl<S: Schedule> Task<S> {
     /// Counts the task into `counter`: its state, and if it is parked, its park's reason,
     /// whether any waker of it exists and when the park began. Three loads from the header's
@@ -25,16 +34,11 @@ impl<S: Schedule> Task<S> {
         let header = self.raw.header();
         let state = header.state.load();
         match task_state(state) {
-            TaskState::Parked => {
-                // As `snapshot`'s `wakers`: the registry's and the join handle's references
-                // cannot wake it.
-                let not_wakers = 1 + usize::from(state.is_join_interested());
-                counter.add_parked(
-                    header.record.code(),
-                    state.ref_count() <= not_wakers,
-                    header.record.since(),
-                );
-            }
+            TaskState::Parked => counter.add_parked(
+                header.record.code(),
+                wakers(state) == 0,
+                header.record.since(),
+            ),
             other => counter.add(other),
         }
     }
@@ -65,11 +69,6 @@ impl<S: Schedule> Task<S> {
             cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
             Box::new(Rare { name, cases })
         });
-        // References that cannot wake the task: the registry's, the join handle's, and a
-        // queued `Notified` or the running poll's.
-        let not_wakers = 1
-            + usize::from(raw_state.is_join_interested())
-            + usize::from(raw_state.is_notified() || raw_state.is_running());
         TaskSnapshot {
             id: meta.id,
             spawn_site: meta.spawn_site,
@@ -82,8 +81,7 @@ impl<S: Schedule> Task<S> {
                     .unwrap_or(meta.spawn_site),
                 duration_ns: park.as_ref().map_or(0, |raw| now.saturating_sub(raw.since)),
                 rare,
-                wakers: u32::try_from(raw_state.ref_count().saturating_sub(not_wakers))
-                    .unwrap_or(u32::MAX),
+                wakers: u32::try_from(wakers(raw_state)).unwrap_or(u32::MAX),
                 reason: park.as_ref().map_or(0, |raw| raw.code),
                 state,
             },

@@ -2,7 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use runtime::{ParkReason, Profile, TaskId, TaskSnapshot, TaskState};
+use runtime::{ParkReason, ParkSite, Profile, TaskId, TaskSnapshot, TaskState};
+use std::ops::Range;
 use std::time::Duration;
 
 /// Polls the profile until `done` holds: at most ~10 s, so a bug fails instead of hanging,
@@ -47,4 +48,24 @@ pub fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'stat
     });
     rx.recv_timeout(Duration::from_secs(secs))
         .expect("hung: did not finish in time")
+}
+
+/// The park-time table's rows for sites of `file` on `lines`.
+pub fn park_rows<'a>(profile: &'a Profile, file: &str, lines: Range<u32>) -> Vec<&'a ParkSite> {
+    profile
+        .park_sites()
+        .iter()
+        .filter(|row| {
+            row.site
+                .is_some_and(|site| site.file() == file && lines.contains(&site.line()))
+        })
+        .collect()
+}
+
+/// The park-time table's one row for the site of `file` on `line`.
+pub fn park_row<'a>(profile: &'a Profile, file: &str, line: u32) -> &'a ParkSite {
+    match park_rows(profile, file, line..line + 1)[..] {
+        [row] => row,
+        _ => panic!("not one row for {file}:{line}: {:?}", profile.park_sites()),
+    }
 }

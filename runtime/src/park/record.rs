@@ -63,16 +63,27 @@ struct CaseBuf {
     older: *mut CaseBuf,
 }
 
-/// A consistent copy of a record.
-#[derive(Clone, Debug)]
+/// A consistent copy of a record's park.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct RawPark {
     /// `ParkReason::code`: kept as the code so that reading a labelled park takes no lock
     /// on the label table.
     pub(crate) code: u16,
     pub(crate) site: Option<&'static Location<'static>>,
     pub(crate) since: u64,
-    /// For `select`: each case's reason and site.
-    pub(crate) cases: Vec<(ParkReason, &'static Location<'static>)>,
+}
+
+impl RawPark {
+    #[inline]
+    fn decode(word: u64, since: u64) -> Option<RawPark> {
+        let code = ((word >> CODE_SHIFT) & CODE_MASK) as u16;
+        // 0: never parked.
+        (code != 0).then(|| RawPark {
+            code,
+            site: site_of(word),
+            since,
+        })
+    }
 }
 
 impl Record {
@@ -121,8 +132,27 @@ impl Record {
     }
 
     /// The last park, read consistently against a concurrent park by the polling thread
-    /// (the protocol: `super::consistent`).
+    /// (the protocol: `super::consistent`). A `select` park's cases are `read_with_cases`'s.
+    #[inline]
     pub(crate) fn read(&self) -> Option<RawPark> {
+        let (word, since) = super::consistent::read_words(&self.word, &self.since, |_| {});
+        RawPark::decode(word, since)
+    }
+
+    /// Whether the task has what few tasks have (a name, or a `select` park now or before):
+    /// then a snapshot takes `read_with_cases` and `name`.
+    #[inline]
+    pub(crate) fn has_rare(&self) -> bool {
+        !self.cold.load(Relaxed).is_null()
+    }
+
+    /// As `read`, with a `select` park's cases read consistently with it.
+    pub(crate) fn read_with_cases(
+        &self,
+    ) -> (
+        Option<RawPark>,
+        Vec<(ParkReason, &'static Location<'static>)>,
+    ) {
         let mut cases = Vec::new();
         let (word, since) = super::consistent::read_words(&self.word, &self.since, |word| {
             cases.clear();
@@ -130,16 +160,7 @@ impl Record {
                 self.read_cases(&mut cases);
             }
         });
-        let code = ((word >> CODE_SHIFT) & CODE_MASK) as u16;
-        if code == 0 {
-            return None; // never parked
-        }
-        Some(RawPark {
-            code,
-            site: site_of(word),
-            since,
-            cases,
-        })
+        (RawPark::decode(word, since), cases)
     }
 
     fn read_cases(&self, out: &mut Vec<(ParkReason, &'static Location<'static>)>) {

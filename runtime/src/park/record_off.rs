@@ -12,12 +12,11 @@ pub(crate) struct Record {
     name: Option<Box<Arc<str>>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct RawPark {
     pub(crate) code: u16,
     pub(crate) site: Option<&'static Location<'static>>,
     pub(crate) since: u64,
-    pub(crate) cases: Vec<(ParkReason, &'static Location<'static>)>,
 }
 
 impl Record {
@@ -34,6 +33,17 @@ impl Record {
     }
     pub(crate) fn read(&self) -> Option<RawPark> {
         None
+    }
+    pub(crate) fn has_rare(&self) -> bool {
+        self.name.is_some()
+    }
+    pub(crate) fn read_with_cases(
+        &self,
+    ) -> (
+        Option<RawPark>,
+        Vec<(ParkReason, &'static Location<'static>)>,
+    ) {
+        (None, Vec::new())
     }
     pub(crate) fn since(&self) -> u64 {
         0

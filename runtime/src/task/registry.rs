@@ -28,7 +28,7 @@ const SHRINK_ABOVE: usize = 128;
 
 /// How many tasks ahead `for_each` prefetches a header: enough to cover a miss (~100 ns)
 /// with the ~100 ns a snapshot spends per task.
-const PREFETCH_AHEAD: usize = 4;
+const PREFETCH_AHEAD: usize = 12;
 
 impl<S: Schedule> Registry<S> {
     pub(crate) fn new(min_shards: usize) -> Registry<S> {

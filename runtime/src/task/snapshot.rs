@@ -2,7 +2,7 @@
 
 use super::{Schedule, Task};
 use crate::loom::atomic::Ordering::Relaxed;
-use crate::park;
+use crate::park::{self, ParkReason};
 use crate::profile::{Counter, Park, ParkCase, Rare, TaskSnapshot, TaskState};
 
 /// The profile's state of a task whose state word is `state`.
@@ -44,45 +44,75 @@ impl<S: Schedule> Task<S> {
     }
 
     /// A copy of what the header says now. `now` is the park clock at the snapshot's start.
+    /// Inlined into the registry walk, so the copy is built in the profile's buffer; a task
+    /// with a name or a `select` park takes `snapshot_rare` instead.
+    #[inline]
     pub(crate) fn snapshot(&self, now: u64) -> TaskSnapshot {
         let header = self.raw.header();
-        let meta = &header.meta;
-        let record = &header.record;
         // A poll that starts or ends while the record is read would pair the state with
         // another park: retry while the state or the poll count moves (see `park::stable`).
         let (_, (state, park)) = park::stable(
             &header.polls,
             || task_state(header.state.load()),
-            || (header.state.load(), record.read()),
+            || (header.state.load(), header.record.read()),
         );
-        let raw_state = state;
-        let state = task_state(state);
-        let park = park.filter(|_| state == TaskState::Parked);
+        // (A `select` park is checked too: its cases may be newer than a `has_rare` read.)
+        if header.record.has_rare() || park.is_some_and(|raw| raw.code == ParkReason::Select.code())
+        {
+            return self.snapshot_rare(now);
+        }
+        self.snapshot_of(now, state, park, None)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn snapshot_rare(&self, now: u64) -> TaskSnapshot {
+        let header = self.raw.header();
+        let record = &header.record;
+        let (_, (state, (park, cases))) = park::stable(
+            &header.polls,
+            || task_state(header.state.load()),
+            || (header.state.load(), record.read_with_cases()),
+        );
+        let parked = task_state(state) == TaskState::Parked;
+        // `select!` polls from a random start: list cases in source order.
+        let mut cases: Vec<ParkCase> = match parked {
+            true => cases
+                .into_iter()
+                .map(|(reason, site)| ParkCase { reason, site })
+                .collect(),
+            false => Vec::new(),
+        };
+        cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
         let name = record.name();
-        let cases = park.as_ref().map_or(&[][..], |raw| &raw.cases[..]);
-        let rare = (name.is_some() || !cases.is_empty()).then(|| {
-            // `select!` polls from a random start: list cases in source order.
-            let mut cases: Vec<ParkCase> = cases
-                .iter()
-                .map(|&(reason, site)| ParkCase { reason, site })
-                .collect();
-            cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
-            Box::new(Rare { name, cases })
-        });
+        let rare = (name.is_some() || !cases.is_empty()).then(|| Box::new(Rare { name, cases }));
+        self.snapshot_of(now, state, park, rare)
+    }
+
+    /// The snapshot of a task read as `state` with record `park`.
+    #[inline]
+    fn snapshot_of(
+        &self,
+        now: u64,
+        raw_state: super::state::Snapshot,
+        park: Option<park::RawPark>,
+        rare: Option<Box<Rare>>,
+    ) -> TaskSnapshot {
+        let header = self.raw.header();
+        let meta = &header.meta;
+        let state = task_state(raw_state);
+        let park = park.filter(|_| state == TaskState::Parked);
         TaskSnapshot {
             id: meta.id,
             spawn_site: meta.spawn_site,
             future_type: header.vtable.future_type,
-            parent: record.parent().and_then(super::TaskId::from_u64),
+            parent: header.record.parent().and_then(super::TaskId::from_u64),
             park: Park {
-                site: park
-                    .as_ref()
-                    .and_then(|raw| raw.site)
-                    .unwrap_or(meta.spawn_site),
-                duration_ns: park.as_ref().map_or(0, |raw| now.saturating_sub(raw.since)),
+                site: park.and_then(|raw| raw.site).unwrap_or(meta.spawn_site),
+                duration_ns: park.map_or(0, |raw| now.saturating_sub(raw.since)),
                 rare,
                 wakers: u32::try_from(wakers(raw_state)).unwrap_or(u32::MAX),
-                reason: park.as_ref().map_or(0, |raw| raw.code),
+                reason: park.map_or(0, |raw| raw.code),
                 state,
             },
             polls: header.polls.load(Relaxed),

@@ -283,37 +283,6 @@ fn _assert_send_sync() {
     check::<ParkSite>();
 }
 
-/// Asks the kernel to back a large snapshot buffer with huge pages: faulting in 72 MB
-/// (a million snapshots) 4 KiB at a time costs ~18k page faults and their memcg charges,
-/// which perf put at a third of a first `profile()`; 2 MiB pages take 36.
-pub(crate) fn advise_huge_pages<T>(buf: &Vec<T>) {
-    // Miri has no `madvise`; the hint changes nothing it could check.
-    #[cfg(all(target_os = "linux", not(miri)))]
-    {
-        const HUGE: usize = 2 << 20;
-        // Smaller buffers may sit in the allocator's heap, whose pages outlive the buffer:
-        // advise only what glibc maps on its own (above its largest mmap threshold, 32 MiB)
-        // and unmaps when the profile is dropped.
-        const ADVISE_ABOVE: usize = 32 << 20;
-        let start = buf.as_ptr() as usize;
-        let end = start + buf.capacity() * std::mem::size_of::<T>();
-        let (first, last) = ((start + HUGE - 1) & !(HUGE - 1), end & !(HUGE - 1));
-        if end - start >= ADVISE_ABOVE && last > first {
-            // SAFETY: the range lies inside the buffer's allocation; `MADV_HUGEPAGE` only
-            // changes how its pages are backed, never their contents.
-            unsafe {
-                libc::madvise(
-                    first as *mut libc::c_void,
-                    last - first,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
-        }
-    }
-    #[cfg(not(all(target_os = "linux", not(miri))))]
-    let _ = buf;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -368,7 +368,6 @@ impl Shared {
         // snapshots by doubling would copy it over and over.
         let expected = self.registry.len();
         profile.tasks.reserve(expected + expected / 16);
-        crate::profile::advise_huge_pages(&profile.tasks);
         let tasks = &mut profile.tasks;
         let (spawned, completed) = self
             .registry

@@ -87,7 +87,11 @@ fn head(addr: SocketAddr, target: &str) -> Reply {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    write!(stream, "HEAD {target} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "HEAD {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the response");
     Reply::parse(&raw)
@@ -96,8 +100,11 @@ fn head(addr: SocketAddr, target: &str) -> Reply {
 fn request(addr: SocketAddr, method: &str, target: &str) -> Reply {
     exchange(
         addr,
-        format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n")
-            .as_bytes(),
+        format!(
+            "{method} {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\
+             Connection: close\r\n\r\n"
+        )
+        .as_bytes(),
     )
 }
 
@@ -434,6 +441,122 @@ fn absolute_targets_and_http_1_0_are_served() {
     assert!(reply.text().starts_with("task profile: total 4\n"));
 }
 
+/// Reads one response whose body has a `Content-Length` off a kept-alive connection.
+fn read_one(stream: &mut TcpStream) -> Reply {
+    let mut reply = Reply::parse(&read_head(stream));
+    let length: usize = reply.header("Content-Length").unwrap().parse().unwrap();
+    reply.body = vec![0; length];
+    stream.read_exact(&mut reply.body).expect("read the body");
+    reply
+}
+
+/// Reads a response head, byte by byte so as to read nothing past it.
+fn read_head(stream: &mut TcpStream) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            stream.read(&mut byte).expect("read a head"),
+            1,
+            "closed mid-head"
+        );
+        raw.push(byte[0]);
+    }
+    raw
+}
+
+fn kept_stream(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+#[test]
+fn http_1_1_connections_are_kept_alive_and_pipelined() {
+    let fx = Fixture::new();
+    let mut stream = kept_stream(fx.addr());
+    for _ in 0..3 {
+        write!(stream, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let reply = read_one(&mut stream);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("Connection"), Some("keep-alive"));
+        assert!(reply
+            .text()
+            .contains("parkade_tasks{state=\"parked\",reason=\"sleep\"} 3\n"));
+    }
+    // Two requests in one write: answered in order.
+    stream
+        .write_all(b"GET /debug/vars HTTP/1.1\r\n\r\nHEAD /metrics HTTP/1.1\r\n\r\n")
+        .unwrap();
+    let vars = read_one(&mut stream);
+    assert_eq!(vars.content_type(), "application/json; charset=utf-8");
+    // A HEAD's answer has the length of the GET body it leaves out: only the head comes.
+    let head = Reply::parse(&read_head(&mut stream));
+    assert_eq!(head.header("Connection"), Some("keep-alive"));
+    // A streamed dump is delimited by the close, and so ends the connection.
+    write!(
+        stream,
+        "GET /debug/pprof/goroutine?debug=2 HTTP/1.1\r\n\r\n"
+    )
+    .unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let dump = Reply::parse(&rest);
+    assert_eq!(dump.header("Connection"), Some("close"));
+    assert!(dump.text().starts_with("task "), "{}", dump.text());
+}
+
+#[test]
+fn a_kept_connection_closes_when_asked_on_error_and_when_idle() {
+    let fx = Fixture::new();
+    let one_then = |second: &[u8]| {
+        let mut stream = kept_stream(fx.addr());
+        write!(stream, "GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!(read_one(&mut stream).status, 200);
+        stream.write_all(second).unwrap();
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).unwrap();
+        rest
+    };
+    let closed = Reply::parse(&one_then(
+        b"GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n",
+    ));
+    assert_eq!(
+        (closed.status, closed.header("Connection")),
+        (200, Some("close"))
+    );
+    let error = Reply::parse(&one_then(b"GET /nowhere HTTP/1.1\r\n\r\n"));
+    assert_eq!(
+        (error.status, error.header("Connection")),
+        (404, Some("close"))
+    );
+    // Idle for the read timeout: closed without a word.
+    let started = Instant::now();
+    assert!(one_then(b"").is_empty());
+    let idle = started.elapsed();
+    assert!(idle >= READ_TIMEOUT && idle < READ_TIMEOUT * 10, "{idle:?}");
+}
+
+#[test]
+fn a_kept_connection_stops_at_shutdown() {
+    let rt = runtime::Builder::new().worker_threads(1).build().unwrap();
+    let server = DebugServerBuilder::new()
+        .read_timeout(Duration::from_secs(30))
+        .serve_handle("127.0.0.1:0", rt.handle().clone())
+        .unwrap();
+    let mut stream = kept_stream(server.local_addr());
+    write!(stream, "GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+    assert_eq!(read_one(&mut stream).status, 200);
+    server.shutdown();
+    // The next request on the kept connection is not answered: the connection closes.
+    write!(stream, "GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+}
+
 // --- Bad input -----------------------------------------------------------------------------
 
 #[test]
@@ -515,7 +638,7 @@ fn oversized_headers_get_431() {
 
     // Just under the limit is fine.
     let fits = format!(
-        "GET /debug/vars HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+        "GET /debug/vars HTTP/1.1\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
         "a".repeat(7 * 1024)
     );
     assert_eq!(exchange(fx.addr(), fits.as_bytes()).status, 200);

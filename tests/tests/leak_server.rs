@@ -17,7 +17,7 @@ const SOURCE: &str = include_str!("../../examples/leak_server.rs");
 
 /// A blocking HTTP/1.1 GET, run off the workers. Returns (status, body).
 async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     runtime::spawn_blocking(move || raw(addr, request.as_bytes()))
         .await
         .unwrap()

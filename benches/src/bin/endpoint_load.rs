@@ -9,11 +9,12 @@
 //!
 //! For each path: requests answered (by status), p50 and p99 latency, the process's peak
 //! RSS above what it was before the load (`VmHWM`, reset between paths through
-//! `/proc/self/clear_refs`), and the worst lateness of the app's 1 ms sleeps. The endpoint
-//! answers one request per connection (`Connection: close`), so each request is a new
-//! connection, as `ab` without `-k` makes them.
+//! `/proc/self/clear_refs`), and the worst lateness of the app's 1 ms sleeps. Each client
+//! keeps its connection alive, as Prometheus and `ab -k` do; it reconnects when the endpoint
+//! closes it (after a streamed dump or an error such as `503`), and that connect counts in the
+//! request's latency.
 
-use std::io::{Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -40,23 +41,86 @@ fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// One request; its status (0 if the connection failed) and latency.
-fn request(addr: SocketAddr, path: &str) -> (u16, Duration) {
-    let start = Instant::now();
-    let Ok(mut stream) = TcpStream::connect(addr) else {
-        return (0, start.elapsed());
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-    if write!(stream, "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").is_err() {
-        return (0, start.elapsed());
+/// A client's kept-alive connection.
+struct Client {
+    addr: SocketAddr,
+    stream: Option<BufReader<TcpStream>>,
+}
+
+impl Client {
+    /// One request; its status (0 if the connection failed) and latency.
+    fn request(&mut self, path: &str) -> (u16, Duration) {
+        let start = Instant::now();
+        // A kept connection the endpoint closed meanwhile (idle) fails at once: retry once on
+        // a new one.
+        for _ in 0..2 {
+            let reused = self.stream.is_some();
+            match self.exchange(path) {
+                Some(status) => return (status, start.elapsed()),
+                None if reused => self.stream = None,
+                None => break,
+            }
+        }
+        self.stream = None;
+        (0, start.elapsed())
     }
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let status = std::str::from_utf8(response.get(9..12).unwrap_or_default())
-        .ok()
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    (status, start.elapsed())
+
+    fn exchange(&mut self, path: &str) -> Option<u16> {
+        if self.stream.is_none() {
+            let stream = TcpStream::connect(self.addr).ok()?;
+            stream
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .ok()?;
+            self.stream = Some(BufReader::new(stream));
+        }
+        let reader = self.stream.as_mut()?;
+        // One write: `write!` sends the request in pieces, and Nagle's algorithm holds the
+        // second back until the server's delayed ACK (40 ms).
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        reader.get_mut().write_all(request.as_bytes()).ok()?;
+        let (mut status, mut length, mut close) = (0, None, false);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(code) = line.strip_prefix("HTTP/1.1 ") {
+                status = code.get(..3)?.parse().ok()?;
+            } else if let Some((name, value)) = line.split_once(':') {
+                let value = value.trim();
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.parse::<u64>().ok();
+                } else if name.eq_ignore_ascii_case("connection") {
+                    close = value.eq_ignore_ascii_case("close");
+                }
+            }
+        }
+        match length {
+            Some(length) if !close => {
+                io::copy(&mut reader.take(length), &mut io::sink()).ok()?;
+            }
+            _ => {
+                io::copy(reader, &mut io::sink()).ok()?;
+                self.stream = None;
+            }
+        }
+        Some(status)
+    }
+}
+
+/// Runs this client thread at nice 19, below the endpoint's threads (+10) and the app's
+/// workers (0): the clients stand for other machines, and on a 2-core box 64 clients at the
+/// workers' priority would take the CPU from them and measure themselves.
+fn lowest_priority() {
+    // SAFETY: setpriority on this thread's own id changes only its nice value.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -132,9 +196,11 @@ fn main() {
             .map(|_| {
                 let path = path.clone();
                 std::thread::spawn(move || {
+                    lowest_priority();
+                    let mut client = Client { addr, stream: None };
                     let mut results = Vec::new();
                     while Instant::now() < deadline {
-                        results.push(request(addr, &path));
+                        results.push(client.request(&path));
                     }
                     results
                 })

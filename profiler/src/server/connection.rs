@@ -1,4 +1,5 @@
-//! One connection: read a request head within the deadline, answer it, close gracefully.
+//! One connection: read a request head within the deadline, answer it; again while the
+//! client keeps the connection alive and the answer has a length; then close gracefully.
 
 use super::http::{answer, Body, Request, Response, Status, MAX_HEAD};
 use super::listener::Config;
@@ -7,6 +8,7 @@ use super::routes;
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,8 +29,15 @@ pub(super) enum Mode {
     Reject,
 }
 
-/// Serves one request on `stream`, then closes it. Never panics on client input.
-pub(super) fn serve(mut stream: TcpStream, profiles: &Arc<Profiles>, config: &Config, mode: Mode) {
+/// Serves the requests of `stream` until the client or a response ends it (or `stop` is set
+/// between two requests), then closes it. Never panics on client input.
+pub(super) fn serve(
+    mut stream: TcpStream,
+    profiles: &Arc<Profiles>,
+    config: &Config,
+    mode: Mode,
+    stop: &AtomicBool,
+) {
     // A listener's non-blocking flag is inherited on some platforms; ours is blocking, but
     // make sure, since every read and write below relies on timeouts.
     if stream.set_nonblocking(false).is_err()
@@ -39,24 +48,44 @@ pub(super) fn serve(mut stream: TcpStream, profiles: &Arc<Profiles>, config: &Co
         return;
     }
     let _ = stream.set_nodelay(true);
+    // Each head must arrive within this of the accept or of the previous answer: an idle
+    // kept-alive connection gives its slot back as soon as a slow one would.
     let read_timeout = match mode {
         Mode::Serve => config.read_timeout,
         Mode::Reject => config.read_timeout.min(REJECT_READ_TIMEOUT),
     };
-    let (response, head_only) = match read_request(&mut stream, read_timeout) {
-        Ok(request) => match mode {
-            Mode::Serve => {
-                let head_only = request.method == "HEAD";
-                (answer(|| routes::route(&request, profiles)), head_only)
-            }
-            Mode::Reject => (unavailable(), false),
-        },
-        Err(ReadError::Respond(response)) => (response, false),
-        Err(ReadError::Gone) if mode == Mode::Reject => (unavailable(), false),
-        Err(ReadError::Gone) => return,
-    };
-    if write_response(&mut stream, response, head_only).is_ok() {
-        linger_close(&mut stream);
+    // What the client sent past the last head (a pipelined request).
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        let (response, head_only, keep_alive) =
+            match read_request(&mut stream, &mut buf, read_timeout) {
+                // A request on a connection kept from before the server stopped: closed unanswered,
+                // as a client of a kept-alive connection expects one to be some day.
+                Ok(_) if stop.load(Ordering::Acquire) => return,
+                Ok(request) => match mode {
+                    Mode::Serve => {
+                        let head_only = request.method == "HEAD";
+                        let response = answer(|| routes::route(&request, profiles));
+                        // A streamed body is delimited by the close; an error closes too
+                        // (a client that got one may be confused, and a `503` sheds load).
+                        let keep_alive = request.keep_alive
+                            && response.content_length().is_some()
+                            && response.status.0 < 400;
+                        (response, head_only, keep_alive)
+                    }
+                    Mode::Reject => (unavailable(), false, false),
+                },
+                Err(ReadError::Respond(response)) => (response, false, false),
+                Err(ReadError::Gone) if mode == Mode::Reject => (unavailable(), false, false),
+                Err(ReadError::Gone) => return,
+            };
+        if write_response(&mut stream, response, head_only, keep_alive).is_err() {
+            return;
+        }
+        if !keep_alive {
+            linger_close(&mut stream);
+            return;
+        }
     }
 }
 
@@ -77,12 +106,33 @@ enum ReadError {
 }
 
 /// Reads and parses one request head, which must arrive within `timeout` and fit in
-/// `MAX_HEAD` bytes. Bytes after the head (a body) are left unread.
-fn read_request(stream: &mut TcpStream, timeout: Duration) -> Result<Request, ReadError> {
+/// `MAX_HEAD` bytes. `buf` holds what was read past the previous head and keeps what is
+/// read past this one; a request's body is never read (such a request closes the
+/// connection).
+fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    timeout: Duration,
+) -> Result<Request, ReadError> {
     let deadline = Instant::now() + timeout;
-    let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
+        if !buf.is_empty() {
+            match Request::parse(buf) {
+                Ok(Some(request)) => {
+                    buf.drain(..request.head_len);
+                    return Ok(request);
+                }
+                Ok(None) if buf.len() > MAX_HEAD => {
+                    return Err(ReadError::Respond(Response::text(
+                        Status::HEADERS_TOO_LARGE,
+                        "431 request header fields too large: the request head exceeds 8 KiB\n",
+                    )))
+                }
+                Ok(None) => {}
+                Err(response) => return Err(ReadError::Respond(response)),
+            }
+        }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() || stream.set_read_timeout(Some(remaining)).is_err() {
             return Err(ReadError::Gone);
@@ -102,24 +152,18 @@ fn read_request(stream: &mut TcpStream, timeout: Duration) -> Result<Request, Re
             Err(_) => return Err(ReadError::Gone),
         };
         buf.extend_from_slice(&chunk[..n]);
-        match Request::parse(&buf) {
-            Ok(Some(request)) => return Ok(request),
-            Ok(None) if buf.len() > MAX_HEAD => {
-                return Err(ReadError::Respond(Response::text(
-                    Status::HEADERS_TOO_LARGE,
-                    "431 request header fields too large: the request head exceeds 8 KiB\n",
-                )))
-            }
-            Ok(None) => {}
-            Err(response) => return Err(ReadError::Respond(response)),
-        }
     }
 }
 
 /// Writes `response`; its body too unless the request was `HEAD`.
-fn write_response(stream: &mut TcpStream, response: Response, head_only: bool) -> io::Result<()> {
+fn write_response(
+    stream: &mut TcpStream,
+    response: Response,
+    head_only: bool,
+    keep_alive: bool,
+) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(16 * 1024, &mut *stream);
-    out.write_all(&response.head())?;
+    out.write_all(&response.head(keep_alive))?;
     if !head_only {
         match response.body {
             Body::Full(bytes) => out.write_all(&bytes)?,

@@ -1,5 +1,5 @@
-//! The HTTP/1.1 the endpoint speaks: request heads parsed by httparse, responses with
-//! `Connection: close`. [`Response`] is also what [`DebugService`](super::DebugService)
+//! The HTTP/1.1 the endpoint speaks: request heads parsed by httparse; a connection kept
+//! alive between requests whose response has a length, as Go's `net/http` keeps it. [`Response`] is also what [`DebugService`](super::DebugService)
 //! translates into an `http::Response`: both transports send the same status, header fields
 //! and body.
 
@@ -20,13 +20,50 @@ pub(super) const JSON: &str = "application/json; charset=utf-8";
 pub(super) const OCTET_STREAM: &str = "application/octet-stream";
 pub(super) const PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// A request line; the header fields are not needed to answer.
+/// A request line, and what the header fields say about the connection (the routes need
+/// nothing else from them).
 #[derive(Debug)]
 pub(super) struct Request {
     /// As sent: a token, case-sensitive (`GET`, `HEAD`, …).
     pub(super) method: String,
     /// The request target: `/path?query`, or an absolute URL.
     pub(super) target: String,
+    /// The head's length in bytes: what follows it is the next request's.
+    pub(super) head_len: usize,
+    /// The client lets the connection carry another request: HTTP/1.1 without
+    /// `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`, and no body (the
+    /// endpoint reads none, so a body would be taken for the next request).
+    pub(super) keep_alive: bool,
+}
+
+/// Whether a request of HTTP/1.`minor` with `headers` lets its connection be reused.
+fn keep_alive(minor: u8, headers: &[httparse::Header<'_>]) -> bool {
+    let mut keep = minor >= 1;
+    for header in headers {
+        let name = header.name;
+        if name.eq_ignore_ascii_case("content-length") {
+            if header
+                .value
+                .iter()
+                .any(|&b| b != b'0' && !b.is_ascii_whitespace())
+            {
+                return false;
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            return false;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in header.value.split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                if token.eq_ignore_ascii_case(b"close") {
+                    return false;
+                }
+                if token.eq_ignore_ascii_case(b"keep-alive") {
+                    keep = true;
+                }
+            }
+        }
+    }
+    keep
 }
 
 impl Request {
@@ -41,10 +78,12 @@ impl Request {
                 Status::HEADERS_TOO_LARGE,
                 "431 request header fields too large: the request head exceeds 8 KiB\n",
             )),
-            Ok(httparse::Status::Complete(_)) => match (request.method, request.path) {
+            Ok(httparse::Status::Complete(len)) => match (request.method, request.path) {
                 (Some(method), Some(target)) => Ok(Some(Request {
                     method: method.to_owned(),
                     target: target.to_owned(),
+                    head_len: len,
+                    keep_alive: keep_alive(request.version.unwrap_or(0), request.headers),
                 })),
                 _ => Err(Response::text(
                     Status::BAD_REQUEST,
@@ -177,8 +216,9 @@ impl Response {
         }
     }
 
-    /// The status line and header fields, ending with the empty line.
-    pub(super) fn head(&self) -> Vec<u8> {
+    /// The status line and header fields, ending with the empty line; `keep_alive` says
+    /// the connection carries another request after this one.
+    pub(super) fn head(&self, keep_alive: bool) -> Vec<u8> {
         let Status(code, reason) = self.status;
         let mut head = format!("HTTP/1.1 {code} {reason}\r\n");
         // Writing to a String cannot fail.
@@ -188,7 +228,10 @@ impl Response {
         if let Some(length) = self.content_length() {
             let _ = write!(head, "Content-Length: {length}\r\n");
         }
-        head.push_str("Connection: close\r\n");
+        head.push_str(match keep_alive {
+            true => "Connection: keep-alive\r\n",
+            false => "Connection: close\r\n",
+        });
         head.push_str("\r\n");
         head.into_bytes()
     }
@@ -244,10 +287,59 @@ mod tests {
         );
     }
 
+    fn request(head: &[u8]) -> Request {
+        match Request::parse(head) {
+            Ok(Some(request)) => request,
+            _ => panic!(
+                "not a complete request: {:?}",
+                String::from_utf8_lossy(head)
+            ),
+        }
+    }
+
+    fn kept_alive(head: &str) -> bool {
+        request(head.as_bytes()).keep_alive
+    }
+
+    #[test]
+    fn http_1_1_keeps_the_connection_unless_told_otherwise() {
+        assert!(kept_alive("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(!kept_alive("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        assert!(!kept_alive(
+            "GET / HTTP/1.1\r\nconnection: Upgrade, CLOSE\r\n\r\n"
+        ));
+        assert!(!kept_alive("GET / HTTP/1.0\r\n\r\n"));
+        assert!(kept_alive(
+            "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
+        ));
+        // A body the endpoint would not read: the connection closes after the answer.
+        assert!(!kept_alive("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n"));
+        assert!(kept_alive("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"));
+        assert!(!kept_alive(
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ));
+    }
+
+    #[test]
+    fn a_head_ends_where_the_next_request_begins() {
+        let two = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+        let first = request(two.as_bytes());
+        assert_eq!(first.target, "/a");
+        let second = request(&two.as_bytes()[first.head_len..]);
+        assert_eq!(second.target, "/b");
+    }
+
+    #[test]
+    fn a_kept_connection_says_so() {
+        let head = String::from_utf8(Response::text(Status::OK, "x").head(true)).unwrap();
+        assert!(head.contains("Connection: keep-alive\r\n"));
+        assert!(!head.contains("close"));
+    }
+
     #[test]
     fn heads_say_connection_close_and_length() {
         let response = Response::attachment("goroutine", vec![1, 2, 3]);
-        let head = String::from_utf8(response.head()).unwrap();
+        let head = String::from_utf8(response.head(false)).unwrap();
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
         assert!(head.contains("Content-Type: application/octet-stream\r\n"));
         assert!(head.contains("Content-Length: 3\r\n"));
@@ -272,7 +364,7 @@ mod tests {
         assert_eq!(response.content_length(), Some(4));
         let stream = Response::stream(TEXT, |w| w.write_all(b"x"));
         assert_eq!(stream.content_length(), None);
-        let head = String::from_utf8(stream.head()).unwrap();
+        let head = String::from_utf8(stream.head(false)).unwrap();
         assert!(!head.contains("Content-Length"));
     }
 

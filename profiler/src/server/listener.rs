@@ -281,6 +281,7 @@ impl Acceptor {
             };
         let profiles = self.profiles.clone();
         let config = self.config;
+        let stop = self.stop.clone();
         // If the thread cannot be spawned the closure, its slot and the stream are dropped:
         // the client sees the connection close.
         let _ = thread::Builder::new()
@@ -288,7 +289,7 @@ impl Acceptor {
             .spawn(move || {
                 let _slot = slot;
                 lower_priority();
-                connection::serve(stream, &profiles, &config, mode);
+                connection::serve(stream, &profiles, &config, mode, &stop);
             });
     }
 }

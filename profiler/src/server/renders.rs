@@ -187,7 +187,7 @@ mod tests {
         let held = profiles.render().ok().unwrap();
         let busy = profiles.render().err().unwrap();
         assert_eq!(busy.status, Status::SERVICE_UNAVAILABLE);
-        let head = String::from_utf8(busy.head()).unwrap();
+        let head = String::from_utf8(busy.head(false)).unwrap();
         assert!(head.contains("Retry-After: 1\r\n"), "{head}");
         // A slot given back while a request waits is taken by it.
         let waiter = {

@@ -131,6 +131,9 @@ impl<B> tower_service::Service<::http::Request<B>> for DebugService {
             target: uri
                 .path_and_query()
                 .map_or_else(|| uri.to_string(), |target| target.as_str().to_owned()),
+            // The application's server frames the connection.
+            head_len: 0,
+            keep_alive: false,
         };
         let head_only = request.method == "HEAD";
         let profiles = self.profiles.clone();

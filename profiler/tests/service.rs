@@ -1,6 +1,7 @@
 //! `profiler::DebugService`, driven directly as a `tower` service (no network) and mounted on
 //! an axum `Router`: each path's status, header fields and body, the same as `serve`'s over a
-//! socket; `debug=2` streamed in chunks; a body dropped half-way stops its writer.
+//! socket; `debug=2` streamed in chunks; a body dropped half-way stops its writer; renders on
+//! threads of its own at nice 10, never on the runtime's blocking pool.
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -18,7 +19,7 @@ use tower::ServiceExt;
 const CHUNK: usize = 64 * 1024;
 
 /// A runtime whose blocking pool has one thread: a blocking closure that never ends would
-/// keep every later one from running, which `a_body_dropped_half_way_stops_its_writer` uses.
+/// keep every later one from running, which `the_blocking_pool_is_never_used` uses.
 fn runtime() -> Runtime {
     runtime::Builder::new()
         .worker_threads(2)
@@ -368,29 +369,179 @@ fn answers_through_an_axum_router() {
     });
 }
 
-/// A client that goes away mid-dump drops the body: the writer's next send fails and its
-/// blocking closure returns. The pool's only thread is then free again, which a later
-/// blocking closure proves by running; and no task is left behind.
+/// A client that goes away mid-dump drops the body: the writer's next send fails and it
+/// returns, giving back the render slot it held. With one slot, a later render proves it by
+/// getting that slot (it would get `503` after the wait otherwise); and no task is left
+/// behind.
 #[test]
 fn a_body_dropped_half_way_stops_its_writer() {
     let rt = runtime();
     let _release = park_tasks(&rt, 20_000);
     rt.block_on(async {
         let check = profiler::LeakCheck::start();
-        let mut body = call(Method::GET, "/debug/pprof/goroutine?debug=2")
+        let service = DebugService::new().max_renders(1, Duration::from_secs(30));
+        let mut body = service
+            .clone()
+            .oneshot(
+                Request::get("/debug/pprof/goroutine?debug=2")
+                    .body(())
+                    .unwrap(),
+            )
             .await
+            .unwrap()
             .into_body();
         let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(first.len(), CHUNK);
         drop(body);
 
-        let pool_free = rt.spawn_blocking(|| ());
-        runtime::time::timeout(Duration::from_secs(10), pool_free)
-            .await
-            .expect("the writer of the dropped body still holds the only blocking thread")
+        let request = Request::get("/debug/pprof/goroutine?debug=1")
+            .body(())
             .unwrap();
+        let (status, _, body) = collect(service.oneshot(request).await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{}", text(body));
         check.assert_none().await;
     });
+}
+
+/// The service's routes and body writers run on threads of their own: with the runtime's
+/// only blocking thread taken for good, it still answers, streamed dumps included.
+#[test]
+fn the_blocking_pool_is_never_used() {
+    let rt = runtime();
+    let _release = park_tasks(&rt, 20_000);
+    let (unblock, blocked) = std::sync::mpsc::channel::<()>();
+    let pool_taken = rt.spawn_blocking(move || blocked.recv());
+    rt.block_on(async {
+        for target in [
+            "/debug/pprof/goroutine?debug=1",
+            "/debug/pprof/goroutine?debug=2",
+            "/metrics",
+        ] {
+            let (status, _, body) = runtime::time::timeout(Duration::from_secs(30), get(target))
+                .await
+                .unwrap_or_else(|_| panic!("{target}: no answer with the blocking pool taken"));
+            assert_eq!(status, StatusCode::OK, "{target}");
+            assert!(!body.is_empty(), "{target}");
+        }
+    });
+    unblock.send(()).unwrap();
+    rt.block_on(pool_taken).unwrap().unwrap();
+}
+
+/// A streamed body's writer is not on the runtime: the runtime can be dropped while the body
+/// is unread (its shutdown waits for no render), and the body is still read whole after.
+#[test]
+fn a_streamed_body_outlives_its_runtime() {
+    let rt = runtime();
+    let release = park_tasks(&rt, 20_000);
+    let body = rt.block_on(async {
+        call(Method::GET, "/debug/pprof/goroutine?debug=2")
+            .await
+            .into_body()
+    });
+    drop(release);
+    drop(rt);
+
+    let other = runtime();
+    let dump = other.block_on(async {
+        runtime::time::timeout(Duration::from_secs(30), body.collect())
+            .await
+            .expect("the body's writer stopped with its runtime")
+            .unwrap()
+            .to_bytes()
+    });
+    let dump = text(dump.to_vec());
+    assert!(
+        dump.starts_with("task "),
+        "{}",
+        &dump[..dump.len().min(200)]
+    );
+    assert_eq!(dump.matches("\n\ntask ").count(), 20_000 - 1);
+}
+
+/// The nice value (field 19 of `stat`) of each of this process's threads named `name`.
+#[cfg(target_os = "linux")]
+fn nice_of_threads(name: &str) -> Vec<i64> {
+    let mut nices = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let dir = task.unwrap().path();
+        // A thread may end between the listing and the reads.
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("stat")),
+        ) else {
+            continue;
+        };
+        if comm.trim_end() == name {
+            nices.push(nice_in_stat(&stat));
+        }
+    }
+    nices
+}
+
+/// Field 19 of a `/proc/…/stat` line; the fields after the command name, which is in
+/// parentheses and may hold spaces, start at field 3.
+#[cfg(target_os = "linux")]
+fn nice_in_stat(stat: &str) -> i64 {
+    let after_comm = &stat[stat.rfind(')').unwrap() + 1..];
+    after_comm
+        .split_whitespace()
+        .nth(19 - 3)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// A request's route and a streamed body's writer run at nice 10, below the workers: seen in
+/// `/proc` while each is held up, the writer by a body nobody reads and the route by waiting
+/// for the render slot that writer holds.
+#[cfg(target_os = "linux")]
+#[test]
+fn renders_run_at_nice_10() {
+    let nice_here = nice_in_stat(&std::fs::read_to_string("/proc/thread-self/stat").unwrap());
+    if nice_here >= 10 {
+        println!("skipped: the test already runs at nice {nice_here}, no lower than a render");
+        return;
+    }
+    let rt = runtime();
+    let _release = park_tasks(&rt, 20_000);
+    let service =
+        DebugService::with_handle(rt.handle().clone()).max_renders(1, Duration::from_secs(30));
+    let unread = rt.block_on(
+        service.clone().oneshot(
+            Request::get("/debug/pprof/goroutine?debug=2")
+                .body(())
+                .unwrap(),
+        ),
+    );
+    let waiting = rt.spawn(
+        service.oneshot(
+            Request::get("/debug/pprof/goroutine?debug=1")
+                .body(())
+                .unwrap(),
+        ),
+    );
+
+    // Other tests of this binary render too: a thread of theirs may be seen before it lowers
+    // its priority, so wait for one of each name at nice 10 (ours stay blocked until then).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for name in ["parkade-stream", "parkade-render"] {
+        loop {
+            let nices = nice_of_threads(name);
+            if nices.contains(&10) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {name} thread at nice 10 (this thread: {nice_here}); seen: {nices:?}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    drop(unread);
+    let response = rt.block_on(waiting).unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[test]

@@ -1,18 +1,19 @@
 //! [`Body`]: a response body of [`DebugService`](super::DebugService), known in full or
-//! streamed from a writer on the runtime's blocking pool.
+//! streamed from a writer on a render thread of its own.
 //!
-//! A streamed body (the `debug=2` dumps) is produced by a blocking closure that renders into a
-//! [`ChunkWriter`]: every [`CHUNK`] bytes it hands one `Bytes` to a bounded channel, blocking
-//! while [`CHUNKS_IN_FLIGHT`] wait there, and `Body::poll_frame` receives them. So a dump of
-//! a million tasks is never in memory whole: at most the chunk being filled, the chunks in
-//! flight and the one the HTTP server is writing. When the body is dropped (the client went
-//! away) the channel closes, the writer's next send fails with `BrokenPipe`, and the closure
-//! returns.
+//! A streamed body (the `debug=2` dumps) is produced by a closure that renders into a
+//! [`ChunkWriter`] on its own thread ([`spawn_render`], at nice +10): every [`CHUNK`] bytes it
+//! hands one `Bytes` to a bounded channel, blocking while [`CHUNKS_IN_FLIGHT`] wait there,
+//! and `Body::poll_frame` receives them. So a dump of a million tasks is never in memory
+//! whole: at most the chunk being filled, the chunks in flight and the one the HTTP server
+//! is writing. When the body is dropped (the client went away) the channel closes, the
+//! writer's next send fails with `BrokenPipe`, the closure returns and its thread ends.
 
+use super::thread::{spawn_render, Panicked, Rendering};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use runtime::chan::{self, Receiver, Sender};
-use runtime::{Handle, JoinError, JoinHandle};
+use runtime::Handle;
 use std::fmt;
 use std::future::Future;
 use std::io::{self, Write};
@@ -24,21 +25,24 @@ use std::task::{ready, Context, Poll};
 const CHUNK: usize = 64 * 1024;
 /// Chunks a writer may have waiting in the channel before its sends block.
 const CHUNKS_IN_FLIGHT: usize = 2;
+/// The name of the threads that write streamed bodies.
+const STREAM_THREAD: &str = "parkade-stream";
 
 /// The body of a [`DebugService`](super::DebugService) response: an
 /// [`http_body::Body`] of [`Bytes`] that hyper and axum send as is.
 ///
 /// A body known in full (every response but the `debug=2` dumps) reports its exact length
 /// in [`size_hint`](http_body::Body::size_hint), so it is sent with `Content-Length`. A
-/// streamed body has no length: it is rendered on the runtime's blocking pool while it is
-/// sent, in 64 KiB frames, and rendering stops early when the body is dropped. An error frame
-/// means the dump could not be finished; the HTTP server then aborts the response, so the
-/// client never mistakes a truncated dump for a whole one.
+/// streamed body has no length: it is rendered while it is sent, in 64 KiB frames, on a
+/// thread of its own at nice +10 (Linux), and rendering stops early when the body is dropped.
+/// An error frame means the dump could not be finished; the HTTP server then aborts the
+/// response, so the client never mistakes a truncated dump for a whole one.
 ///
-/// Drop a streamed body before its runtime: the runtime's shutdown waits for the blocking
-/// pool, where the writer waits for the body to take its next chunk or to be dropped. (A
-/// body held by a task of that runtime, as a server connection holds it, is dropped with
-/// the task.)
+/// A streamed body's writer waits for the body to take its next chunk or to be dropped: a
+/// body that is kept but never read keeps its thread, and a `goroutine?debug=2` body also its
+/// render slot ([`DebugService::max_renders`](super::DebugService::max_renders)). The
+/// writer's thread is not the runtime's: the runtime's shutdown neither waits for it nor
+/// stops it, and a body may still be read, whole, after its runtime is dropped.
 pub struct Body {
     kind: Kind,
 }
@@ -55,8 +59,8 @@ struct Stream {
     chunks: Arc<Receiver<Bytes>>,
     phase: Phase,
     /// The writer's outcome: read once the channel is drained and closed, so that a body
-    /// whose writer failed (or was never run) ends with an error, not as if it were whole.
-    writer: JoinHandle<io::Result<()>>,
+    /// whose writer failed (or panicked) ends with an error, not as if it were whole.
+    writer: Rendering<io::Result<()>>,
 }
 
 /// A pending `Receiver::recv`. Boxed: it borrows the receiver behind `Stream::chunks`.
@@ -86,8 +90,12 @@ impl Body {
         }
     }
 
-    /// A body that `write` renders on `handle`'s blocking pool while it is received.
-    pub(super) fn stream<W>(handle: &Handle, write: W) -> Body
+    /// A body that `write` renders on a thread of its own while it is received; `handle`
+    /// drives the writer's sends.
+    ///
+    /// # Errors
+    /// When no thread can be started for the writer; `write` is then dropped unrun.
+    pub(super) fn stream<W>(handle: &Handle, write: W) -> io::Result<Body>
     where
         W: FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static,
     {
@@ -97,19 +105,19 @@ impl Body {
             chunks: tx,
             handle: handle.clone(),
         };
-        // The closure owns the sender: when it returns (or is dropped unrun at shutdown) the
-        // channel closes, and the body turns to the join handle for the outcome.
-        let writer = handle.spawn_blocking(move || {
+        // The closure owns the sender: when it returns (or unwinds) the channel closes, and
+        // the body turns to the writer's outcome.
+        let writer = spawn_render(STREAM_THREAD, move || {
             write(&mut out)?;
             out.flush()
-        });
-        Body {
+        })?;
+        Ok(Body {
             kind: Kind::Stream(Stream {
                 chunks: Arc::new(rx),
                 phase: Phase::Receiving(None),
                 writer,
             }),
-        }
+        })
     }
 }
 
@@ -173,9 +181,11 @@ impl Stream {
     }
 }
 
-/// The error frame of a writer that panicked, or that the runtime's shutdown cancelled.
-fn writer_failed(err: &JoinError) -> io::Error {
-    io::Error::other(format!("the profile dump was cut short: its writer {err}"))
+/// The error frame of a writer that panicked.
+fn writer_failed(panicked: &Panicked) -> io::Error {
+    io::Error::other(format!(
+        "the profile dump was cut short: its writer {panicked}"
+    ))
 }
 
 impl fmt::Debug for Body {
@@ -194,14 +204,14 @@ impl fmt::Debug for Body {
     }
 }
 
-/// The writer side of a streamed body, on a blocking-pool thread: fills a chunk, then sends
-/// it, blocking while the channel is full.
+/// The writer side of a streamed body, on its render thread: fills a chunk, then sends it,
+/// blocking while the channel is full.
 struct ChunkWriter {
     /// Never holds `CHUNK` bytes or more between calls: a full chunk is sent at once.
     chunk: Vec<u8>,
     chunks: Sender<Bytes>,
-    /// Drives the blocking sends. A blocking-pool thread is not a worker, so
-    /// `Handle::block_on` is allowed there.
+    /// Drives the blocking sends. A render thread is not a worker, so `Handle::block_on` is
+    /// allowed there.
     handle: Handle,
 }
 

@@ -116,8 +116,8 @@ impl Status {
     pub(super) const SERVICE_UNAVAILABLE: Status = Status(503, "Service Unavailable");
 }
 
-/// Writes a streamed body. `Send`: [`DebugService`](super::DebugService) runs it on the
-/// runtime's blocking pool.
+/// Writes a streamed body. `Send`: [`DebugService`](super::DebugService) runs it on a render
+/// thread of its own.
 pub(super) type StreamBody = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send>;
 
 /// A response body: known in full, or written as it is produced.

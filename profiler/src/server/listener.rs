@@ -2,6 +2,7 @@
 
 use super::connection::{self, Mode};
 use super::renders::{Profiles, DEFAULT_MAX_RENDERS, DEFAULT_RENDER_WAIT};
+use super::thread::lower_priority;
 use runtime::Handle;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -291,21 +292,6 @@ impl Acceptor {
                 lower_priority();
                 connection::serve(stream, &profiles, &config, mode, &stop);
             });
-    }
-}
-
-/// Runs this thread below the runtime's workers (nice +10, Linux's per-thread priority), so
-/// that a burst of scrapes slows the scrapes rather than the service. Best effort: where the
-/// call is refused, the thread keeps the default priority.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: gettid has no preconditions; setpriority with PRIO_PROCESS and a thread id
-        // changes only that thread's nice value, and its failure is harmless (ignored).
-        unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
-        }
     }
 }
 

@@ -31,9 +31,7 @@
 //! `503 Service Unavailable` by one of a few extra threads, or closed if those are busy too.
 //! A client has [`DebugServerBuilder::read_timeout`] (5 s) to send its request head, which
 //! may be at most 8 KiB (`431` beyond); one that stalls is dropped without an answer. Every
-//! response carries `Connection: close`: one request per connection. The endpoint's threads
-//! run at nice +10 (Linux), below the runtime's workers, so that a burst of scrapes slows
-//! the scrapes rather than the service.
+//! response carries `Connection: close`: one request per connection.
 //!
 //! `/metrics` and `/debug/vars` read counters ([`runtime::Handle::task_counts`]) and take no
 //! snapshot. The heavy profiles (`goroutine`, `goroutineleak`, `park`, the index) take one:
@@ -51,7 +49,17 @@
 //! [`DebugService`] is the same endpoint as a `tower_service::Service` over `http` types, for
 //! an application that serves HTTP with hyper or axum: mounted on its router (say with axum's
 //! `fallback_service`), it gives the same answers as [`serve`], with a [`Body`] that streams
-//! the `debug=2` dumps. It renders on the runtime's blocking pool, not on its workers.
+//! the `debug=2` dumps. It renders each request on a thread of its own (also the writer of a
+//! streamed body), never on the runtime's workers nor on its blocking pool.
+//!
+//! # Priority
+//!
+//! Both [`serve`] and [`DebugService`] render at nice +10 (Linux's per-thread priority): the
+//! threads of `serve`, and the threads `DebugService` renders on, run below the runtime's
+//! workers, so that a burst of scrapes slows the scrapes rather than the service. Only the
+//! endpoint's own threads are lowered, never the runtime's: without `CAP_SYS_NICE` a thread
+//! cannot raise its priority back. On other systems, or where Linux refuses the change (a
+//! process already above nice 10), the threads keep the priority they started with.
 
 mod body;
 mod connection;
@@ -68,6 +76,7 @@ mod render;
 mod renders;
 mod routes;
 mod service;
+mod thread;
 mod vars;
 
 pub use body::Body;

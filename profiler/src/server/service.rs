@@ -10,12 +10,14 @@ use super::body::Body;
 use super::http::{self, answer, Request, Response, Status};
 use super::renders::{Profiles, DEFAULT_MAX_RENDERS, DEFAULT_RENDER_WAIT};
 use super::routes;
+use super::thread::{spawn_render, Rendering};
 use ::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
 use ::http::StatusCode;
-use runtime::{Handle, JoinHandle};
+use runtime::Handle;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -30,9 +32,12 @@ use std::time::Duration;
 /// dumps stream as a [`Body`] without a length; every other body is sent with its length.
 ///
 /// Rendering a profile of a million tasks takes a good tenth of a second of CPU, so the
-/// service never renders on a runtime worker: the route and the body writer run on the
-/// runtime's blocking pool ([`Handle::spawn_blocking`]) and the service's future waits for
-/// them. A handler that panics answers `500`, as `serve` does.
+/// service never renders on a runtime worker: each request's route, and the writer of a
+/// streamed body, run on a thread of their own at nice +10 (Linux), below the workers, and
+/// the service's future waits for them without blocking its worker. The runtime's blocking
+/// pool is not used: its threads are the application's, and could not be given their
+/// priority back. A handler that panics answers `500`, as `serve` does; should the OS refuse
+/// a new thread, the answer is `503` with `Retry-After: 1`.
 ///
 /// The requests reach the profiles by their full paths (`/debug/pprof/goroutine`, `/metrics`,
 /// …), so mount the service where those paths arrive unchanged, as axum's `fallback_service`
@@ -75,8 +80,7 @@ impl DebugService {
         DebugService::with_handle(Handle::current())
     }
 
-    /// A service for the profiles of `handle`'s runtime, which also renders them on its
-    /// blocking pool.
+    /// A service for the profiles of `handle`'s runtime.
     pub fn with_handle(handle: Handle) -> DebugService {
         DebugService {
             profiles: Profiles::new(handle, DEFAULT_MAX_RENDERS, DEFAULT_RENDER_WAIT),
@@ -137,59 +141,62 @@ impl<B> tower_service::Service<::http::Request<B>> for DebugService {
         };
         let head_only = request.method == "HEAD";
         let profiles = self.profiles.clone();
-        let handle = self.profiles.handle().clone();
-        let rendering =
-            handle.spawn_blocking(move || answer(|| routes::route(&request, &profiles)));
+        let route = spawn_render(RENDER_THREAD, move || {
+            answer(|| routes::route(&request, &profiles))
+        });
         ResponseFuture {
-            state: State::Rendering {
-                rendering,
-                handle,
-                head_only,
+            state: match route {
+                Ok(rendering) => State::Rendering(rendering),
+                Err(err) => State::NoThread(err),
             },
+            handle: self.profiles.handle().clone(),
+            head_only,
         }
     }
 }
 
-/// The future of [`DebugService`]'s `call`: waits for the route to run on the blocking pool.
+/// The name of the threads that run a request's route.
+const RENDER_THREAD: &str = "parkade-render";
+
+/// The future of [`DebugService`]'s `call`: waits for the route, which runs on a thread of
+/// its own.
 ///
-/// Dropping it does not stop the route (it runs to its end on the pool), but a streamed
-/// body is then never rendered.
+/// Dropping it does not stop the route (it runs to its end on its thread), but a streamed
+/// body is then never rendered. The route's thread is not the runtime's: the runtime's
+/// shutdown does not wait for it, nor cancel it.
 #[must_use = "futures do nothing unless polled"]
 pub struct ResponseFuture {
     state: State,
+    /// Drives the sends of a streamed body's writer.
+    handle: Handle,
+    head_only: bool,
 }
 
 enum State {
-    Rendering {
-        rendering: JoinHandle<Response>,
-        /// Runs the writer of a streamed body.
-        handle: Handle,
-        head_only: bool,
-    },
+    /// The route runs on its render thread.
+    Rendering(Rendering<Response>),
+    /// No thread could be started for the route: answered `503`.
+    NoThread(io::Error),
+    /// The response was returned.
     Done,
 }
 
 impl Future for ResponseFuture {
     type Output = Result<::http::Response<Body>, Infallible>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let State::Rendering { rendering, .. } = &mut self.state else {
-            panic!("`ResponseFuture` polled after completion");
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let response = match &mut this.state {
+            State::Rendering(rendering) => match ready!(Pin::new(rendering).poll(cx)) {
+                Ok(response) => response,
+                // `answer` catches the handler's panics; this is a panic outside it.
+                Err(_panicked) => Response::panicked(),
+            },
+            State::NoThread(err) => no_thread(err),
+            State::Done => panic!("`ResponseFuture` polled after completion"),
         };
-        let response = match ready!(Pin::new(rendering).poll(cx)) {
-            Ok(response) => response,
-            // `answer` catches the handler's panics; this is a panic outside it, or the
-            // runtime shutting down before the route ran.
-            Err(err) if err.is_panic() => Response::panicked(),
-            Err(_) => shutting_down(),
-        };
-        let State::Rendering {
-            handle, head_only, ..
-        } = std::mem::replace(&mut self.state, State::Done)
-        else {
-            unreachable!("matched above");
-        };
-        Poll::Ready(Ok(into_http(response, &handle, head_only)))
+        this.state = State::Done;
+        Poll::Ready(Ok(into_http(response, &this.handle, this.head_only)))
     }
 }
 
@@ -201,15 +208,21 @@ impl fmt::Debug for ResponseFuture {
     }
 }
 
-fn shutting_down() -> Response {
+/// The `503` of a request that found no thread to render on: the OS refused one (`err`,
+/// typically `EAGAIN` at the process's thread limit), a condition that passes.
+fn no_thread(err: &io::Error) -> Response {
     Response::text(
         Status::SERVICE_UNAVAILABLE,
-        "503 service unavailable: the runtime is shutting down\n",
+        format!(
+            "503 service unavailable: no thread could be started to render the response \
+             ({err}); retry later\n"
+        ),
     )
+    .header("Retry-After", "1")
 }
 
-/// `response` as hyper and axum take it; a streamed body starts rendering on `handle`'s
-/// blocking pool, unless only the head is wanted.
+/// `response` as hyper and axum take it; a streamed body starts rendering on a thread of its
+/// own, unless only the head is wanted.
 fn into_http(response: Response, handle: &Handle, head_only: bool) -> ::http::Response<Body> {
     let mut headers = HeaderMap::new();
     for (name, value) in response.fields() {
@@ -233,7 +246,11 @@ fn into_http(response: Response, handle: &Handle, head_only: bool) -> ::http::Re
     let body = match response.body {
         _ if head_only => Body::empty(),
         http::Body::Full(bytes) => Body::full(bytes),
-        http::Body::Stream(write) => Body::stream(handle, write),
+        http::Body::Stream(write) => match Body::stream(handle, write) {
+            Ok(body) => body,
+            // Before any of this response was sent: it is replaced whole.
+            Err(err) => return into_http(no_thread(&err), handle, head_only),
+        },
     };
     let mut out = ::http::Response::new(body);
     *out.status_mut() = status;
@@ -247,4 +264,24 @@ fn _assert_bounds() {
     fn future<F: Future + Send + 'static>() {}
     check::<DebugService>();
     future::<ResponseFuture>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_thread_to_render_on_answers_503() {
+        let rt = runtime::Runtime::new().unwrap();
+        let refused = io::Error::from(io::ErrorKind::WouldBlock);
+        let response = into_http(no_thread(&refused), rt.handle(), false);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "1");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/plain; charset=utf-8"
+        );
+        let head = into_http(no_thread(&refused), rt.handle(), true);
+        assert_eq!(head.headers(), response.headers());
+    }
 }

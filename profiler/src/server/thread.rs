@@ -21,16 +21,24 @@ use std::task::{Context, Poll};
 use std::thread;
 
 /// Runs this thread below the runtime's workers (nice +10, Linux's per-thread priority), so
-/// that a burst of scrapes slows the scrapes rather than the service. Best effort: where the
-/// call is refused, the thread keeps the default priority.
+/// that a burst of scrapes slows the scrapes rather than the service. Only ever lowers it: a
+/// process already at nice 10 or more (which a privileged one could otherwise be raised
+/// from) keeps its own. Best effort: where the call is refused, the thread keeps its priority.
 pub(super) fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid has no preconditions; setpriority with PRIO_PROCESS and a thread id
-        // changes only that thread's nice value, and its failure is harmless (ignored).
+        const NICE: libc::c_int = 10;
+        // SAFETY: gettid has no preconditions. getpriority and setpriority with PRIO_PROCESS
+        // and a thread id read and change only that thread's nice value; errno is this
+        // thread's, cleared first because -1 is both a nice value and getpriority's error.
         unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+            let tid = libc::gettid() as libc::id_t;
+            *libc::__errno_location() = 0;
+            let current = libc::getpriority(libc::PRIO_PROCESS, tid);
+            let failed = current == -1 && *libc::__errno_location() != 0;
+            if !failed && current < NICE {
+                libc::setpriority(libc::PRIO_PROCESS, tid, NICE);
+            }
         }
     }
 }

@@ -53,7 +53,7 @@ impl<S: Schedule> Task<S> {
         // another park: retry while the state or the poll count moves (see `park::stable`).
         let (_, (state, park)) = park::stable(
             &header.polls,
-            || task_state(header.state.load()),
+            || header.state.load().profile_bits(),
             || (header.state.load(), header.record.read()),
         );
         // (A `select` park is checked too: its cases may be newer than a `has_rare` read.)
@@ -71,7 +71,7 @@ impl<S: Schedule> Task<S> {
         let record = &header.record;
         let (_, (state, (park, cases))) = park::stable(
             &header.polls,
-            || task_state(header.state.load()),
+            || header.state.load().profile_bits(),
             || (header.state.load(), record.read_with_cases()),
         );
         let parked = task_state(state) == TaskState::Parked;

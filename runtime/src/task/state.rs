@@ -332,6 +332,12 @@ pub(crate) struct JoinHandleDropped {
 }
 
 impl Snapshot {
+    /// The bits a profile's `TaskState` is made of (running, notified, complete): what a
+    /// snapshot checks did not move while it read the task's park record.
+    pub(crate) fn profile_bits(self) -> usize {
+        self.0 & (RUNNING | NOTIFIED | COMPLETE)
+    }
+
     pub(crate) fn is_idle(self) -> bool {
         self.0 & LIFECYCLE_MASK == 0
     }

@@ -48,7 +48,9 @@ pub mod time;
 mod waitlist;
 
 pub use crate::park::ParkReason;
-pub use crate::profile::{Park, ParkCase, ParkSite, Profile, TaskCounts, TaskSnapshot, TaskState};
+pub use crate::profile::{
+    group_tasks, Park, ParkCase, ParkSite, Profile, TaskCounts, TaskGroup, TaskSnapshot, TaskState,
+};
 pub use crate::runtime::{Builder, Runtime};
 pub use crate::scheduler::{EnterGuard, Handle, TryCurrentError};
 pub use crate::task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle, TaskId};

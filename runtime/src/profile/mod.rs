@@ -7,6 +7,8 @@
 mod counts;
 mod text;
 
+pub use text::{group_tasks, TaskGroup};
+
 pub(crate) use counts::Counter;
 pub use counts::TaskCounts;
 

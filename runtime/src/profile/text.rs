@@ -4,6 +4,7 @@ use super::{Profile, TaskSnapshot, TaskState};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
+use std::time::Duration;
 
 /// Tasks that look the same in a dump: same state, reason, park site and spawn site.
 #[derive(PartialEq, Eq, Hash)]
@@ -28,33 +29,120 @@ impl SiteKey {
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "task profile: total {}", self.tasks.len())?;
-        let mut groups = group(&self.tasks);
-        groups.sort_by_cached_key(|&(count, first)| {
-            let site = first.park().map(|p| p.site).unwrap_or(first.spawn_site);
-            (
-                std::cmp::Reverse(count),
-                site.file(),
-                site.line(),
-                site.column(),
-                first.spawn_site.to_string(),
-            )
-        });
-        for (count, first) in groups {
-            write_group(f, count, first)?;
+        for group in self.groups() {
+            write!(f, "\n{group}")?;
         }
         Ok(())
     }
 }
 
-/// The groups of `tasks`: each one's size and first task.
+/// Tasks that look the same in the grouped dump (`?debug=1`, `Display for Profile`): the
+/// same state, park reason, park site and spawn site. [`Profile::groups`] makes them from a
+/// profile, [`group_tasks`] from any set of its tasks (the leak dump groups its proven and
+/// suspected leaks apart).
+///
+/// `Display` writes the group as the dump does: a heading line, a `select`'s cases, then
+/// `#\tparked at` and `#\tspawned at` lines.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskGroup<'a> {
+    count: usize,
+    first: &'a TaskSnapshot,
+    longest: u64,
+}
+
+impl<'a> TaskGroup<'a> {
+    /// How many tasks the group holds.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The group's first task in registry order: its sites, reason and state are the
+    /// group's.
+    pub fn task(&self) -> &'a TaskSnapshot {
+        self.first
+    }
+
+    /// The longest park among the group's tasks (zero for tasks not parked).
+    pub fn longest_park(&self) -> Duration {
+        Duration::from_nanos(self.longest)
+    }
+
+    /// The group as the dump writes it, with `note` as one more `#\t` line after the
+    /// heading and the cases (the leak dump says there why the tasks leak).
+    pub fn with_note<'b>(&'b self, note: &'b str) -> impl fmt::Display + 'b {
+        Noted { group: self, note }
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, note: Option<&str>) -> fmt::Result {
+        let (count, task) = (self.count, self.first);
+        match task.park() {
+            Some(park) => {
+                writeln!(f, "{} @ [{}] {}", count, park.reason(), park.site)?;
+                for case in park.cases() {
+                    writeln!(f, "#\tcase        [{}] {}", case.reason, case.site)?;
+                }
+            }
+            None => {
+                let state = match task.state() {
+                    TaskState::Running => "running",
+                    TaskState::Runnable => "runnable",
+                    TaskState::Parked => "parked",
+                };
+                writeln!(f, "{count} @ [{state}] {}", task.spawn_site)?;
+            }
+        }
+        if let Some(note) = note {
+            writeln!(f, "#\t{note}")?;
+        }
+        if let Some(park) = task.park() {
+            writeln!(f, "#\tparked at   {}", park.site)?;
+        }
+        writeln!(
+            f,
+            "#\tspawned at  {}   {}",
+            task.spawn_site,
+            task.future_type()
+        )
+    }
+}
+
+impl fmt::Display for TaskGroup<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, None)
+    }
+}
+
+struct Noted<'b, 'a> {
+    group: &'b TaskGroup<'a>,
+    note: &'b str,
+}
+
+impl fmt::Display for Noted<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.group.write(f, Some(self.note))
+    }
+}
+
+impl Profile {
+    /// The tasks grouped as the grouped dump shows them, in its order: largest first, then
+    /// by park site and spawn site.
+    pub fn groups(&self) -> Vec<TaskGroup<'_>> {
+        group_tasks(&self.tasks)
+    }
+}
+
+/// `tasks` grouped as the grouped dump groups a profile's tasks (see [`TaskGroup`]), in its
+/// order: largest first, then by park site and spawn site.
 ///
 /// A million tasks fall into a few groups, so the walk keys them by what it can hash in a few
 /// instructions (the sites' addresses), and only the few distinct keys are then merged by
 /// value: hashing every task's file name took most of a grouped dump's time.
-fn group(tasks: &[TaskSnapshot]) -> Vec<(usize, &TaskSnapshot)> {
-    let mut by_address: HashMap<AddressKey, (usize, &TaskSnapshot), BuildAddressHasher> =
+pub fn group_tasks<'a>(tasks: impl IntoIterator<Item = &'a TaskSnapshot>) -> Vec<TaskGroup<'a>> {
+    // Each group with the position of its first task, so that the merged group's first is
+    // the first in `tasks`' order, whichever part the map yields first.
+    let mut by_address: HashMap<AddressKey, (usize, TaskGroup<'a>), BuildAddressHasher> =
         HashMap::default();
-    for task in tasks {
+    for (position, task) in tasks.into_iter().enumerate() {
         let park = task.park();
         let key = AddressKey {
             state: task.state(),
@@ -62,20 +150,48 @@ fn group(tasks: &[TaskSnapshot]) -> Vec<(usize, &TaskSnapshot)> {
             park_site: park.map(|p| std::ptr::from_ref(p.site) as usize),
             spawn_site: std::ptr::from_ref(task.spawn_site) as usize,
         };
-        by_address.entry(key).or_insert((0, task)).0 += 1;
+        let (_, group) = by_address.entry(key).or_insert((
+            position,
+            TaskGroup {
+                count: 0,
+                first: task,
+                longest: 0,
+            },
+        ));
+        group.count += 1;
+        group.longest = group.longest.max(park.map_or(0, |p| p.duration_ns));
     }
-    let mut by_value: HashMap<GroupKey, (usize, &TaskSnapshot)> = HashMap::new();
-    for (count, first) in by_address.into_values() {
-        let park = first.park();
+    let mut by_value: HashMap<GroupKey, (usize, TaskGroup<'a>)> = HashMap::new();
+    for (position, part) in by_address.into_values() {
+        let park = part.first.park();
         let key = GroupKey {
-            state: first.state(),
+            state: part.first.state(),
             reason: park.map(|p| p.reason),
             park_site: park.map(|p| SiteKey::new(p.site)),
-            spawn_site: SiteKey::new(first.spawn_site),
+            spawn_site: SiteKey::new(part.first.spawn_site),
         };
-        by_value.entry(key).or_insert((0, first)).0 += count;
+        let (first, group) = by_value
+            .entry(key)
+            .or_insert((position, TaskGroup { count: 0, ..part }));
+        group.count += part.count;
+        group.longest = group.longest.max(part.longest);
+        if position < *first {
+            (*first, group.first) = (position, part.first);
+        }
     }
-    by_value.into_values().collect()
+    let mut groups: Vec<TaskGroup<'a>> = by_value.into_values().map(|(_, group)| group).collect();
+    groups.sort_by_cached_key(|group| {
+        let first = group.first;
+        let site = first.park().map(|p| p.site).unwrap_or(first.spawn_site);
+        (
+            std::cmp::Reverse(group.count),
+            site.file(),
+            site.line(),
+            site.column(),
+            first.spawn_site.to_string(),
+        )
+    });
+    groups
 }
 
 /// A group's key as addresses: equal addresses are equal sites (the converse need not hold).
@@ -121,30 +237,3 @@ impl std::hash::Hasher for AddressHasher {
 }
 
 type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
-
-fn write_group(f: &mut fmt::Formatter<'_>, count: usize, task: &TaskSnapshot) -> fmt::Result {
-    writeln!(f)?;
-    match task.park() {
-        Some(park) => {
-            writeln!(f, "{} @ [{}] {}", count, park.reason(), park.site)?;
-            for case in park.cases() {
-                writeln!(f, "#\tcase        [{}] {}", case.reason, case.site)?;
-            }
-            writeln!(f, "#\tparked at   {}", park.site)?;
-        }
-        None => {
-            let state = match task.state() {
-                TaskState::Running => "running",
-                TaskState::Runnable => "runnable",
-                TaskState::Parked => "parked",
-            };
-            writeln!(f, "{count} @ [{state}] {}", task.spawn_site)?;
-        }
-    }
-    writeln!(
-        f,
-        "#\tspawned at  {}   {}",
-        task.spawn_site,
-        task.future_type()
-    )
-}

@@ -15,7 +15,6 @@ use crate::loom::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::ptr;
-use std::sync::Arc;
 
 const PARKED: u64 = 1 << 63;
 /// Set with PARKED when the poll that recorded the park was woken during it by something
@@ -34,24 +33,15 @@ const CODE_SHIFT: u32 = 48;
 const CODE_MASK: u64 = 0x3fff;
 const SITE_MASK: u64 = (1 << CODE_SHIFT) - 1;
 
-/// The park fields of a task header. Written only by the thread polling the task.
+/// The park fields of a task header. Written only by the thread polling the task. (The
+/// task's identity, its name and parent, is the task's metadata: `task::Meta`.)
 pub(crate) struct Record {
     /// PARKED | CARRY | code << 48 | site address.
     word: AtomicU64,
     /// Coarse-clock nanoseconds at the last park.
     since: AtomicU64,
-    /// The id of the task that spawned this one (0: none).
-    parent: u64,
-    /// What few tasks have: a name, a `select`'s cases. Allocated at spawn for a named task,
-    /// or by the polling thread at its first `select` park; freed with the task. One pointer
-    /// instead of three words keeps a task cell small enough for the allocator's fast size
-    /// classes (see BENCHMARKS.md, "Recording cost").
-    cold: AtomicPtr<Cold>,
-}
-
-struct Cold {
-    name: Option<Arc<str>>,
-    /// The cases of the last `select` park.
+    /// The cases of the last `select` park: allocated by the polling thread at the task's
+    /// first `select` park (few tasks have one), freed with the task.
     cases: AtomicPtr<CaseBuf>,
 }
 
@@ -88,36 +78,12 @@ impl RawPark {
 
 impl Record {
     #[inline]
-    pub(crate) fn new(name: Option<Arc<str>>) -> Record {
-        let cold = match name {
-            None => ptr::null_mut(),
-            Some(name) => Box::into_raw(Box::new(Cold {
-                name: Some(name),
-                cases: AtomicPtr::new(ptr::null_mut()),
-            })),
-        };
+    pub(crate) fn new() -> Record {
         Record {
             word: AtomicU64::new(0),
             since: AtomicU64::new(0),
-            parent: current_task_id(),
-            cold: AtomicPtr::new(cold),
+            cases: AtomicPtr::new(ptr::null_mut()),
         }
-    }
-
-    fn cold(&self) -> Option<&Cold> {
-        let cold = self.cold.load(Acquire);
-        // SAFETY: a non-null `cold` came from `Box::into_raw` and is freed only when the
-        // record is dropped (the task is freed); readers hold the task alive.
-        (!cold.is_null()).then(|| unsafe { &*cold })
-    }
-
-    /// The task's name, if it was given one.
-    pub(crate) fn name(&self) -> Option<Arc<str>> {
-        self.cold().and_then(|cold| cold.name.clone())
-    }
-
-    pub(crate) fn parent(&self) -> Option<u64> {
-        (self.parent != 0).then_some(self.parent)
     }
 
     /// The reason code of the last park (0: never parked), for counting: one load, no
@@ -139,11 +105,11 @@ impl Record {
         RawPark::decode(word, since)
     }
 
-    /// Whether the task has what few tasks have (a name, or a `select` park now or before):
-    /// then a snapshot takes `read_with_cases` and `name`.
+    /// Whether the task has parked on a `select` (now or before): then a snapshot takes
+    /// `read_with_cases`.
     #[inline]
-    pub(crate) fn has_rare(&self) -> bool {
-        !self.cold.load(Relaxed).is_null()
+    pub(crate) fn has_cases(&self) -> bool {
+        !self.cases.load(Relaxed).is_null()
     }
 
     /// As `read`, with a `select` park's cases read consistently with it.
@@ -164,8 +130,7 @@ impl Record {
     }
 
     fn read_cases(&self, out: &mut Vec<(ParkReason, &'static Location<'static>)>) {
-        let Some(cold) = self.cold() else { return };
-        let buf = cold.cases.load(Acquire);
+        let buf = self.cases.load(Acquire);
         if buf.is_null() {
             return;
         }
@@ -182,19 +147,7 @@ impl Record {
 
     /// Stores a `select`'s cases. Only the polling thread calls this.
     fn write_cases(&self, words: &[u64]) {
-        let cold = match self.cold() {
-            Some(cold) => cold,
-            None => {
-                let cold = Box::into_raw(Box::new(Cold {
-                    name: None,
-                    cases: AtomicPtr::new(ptr::null_mut()),
-                }));
-                self.cold.store(cold, Release);
-                // SAFETY: just allocated; freed only with the record.
-                unsafe { &*cold }
-            }
-        };
-        let mut buf = cold.cases.load(Relaxed);
+        let mut buf = self.cases.load(Relaxed);
         // SAFETY: as in `read_cases`; only this (polling) thread replaces the pointer.
         let too_small = buf.is_null() || unsafe { &*buf }.words.len() < words.len();
         if too_small {
@@ -203,7 +156,7 @@ impl Record {
                 words: (0..words.len().max(4)).map(|_| AtomicU64::new(0)).collect(),
                 older: buf,
             }));
-            cold.cases.store(grown, Release);
+            self.cases.store(grown, Release);
             buf = grown;
         }
         // SAFETY: non-null and alive (see `read_cases`).
@@ -219,23 +172,20 @@ impl Record {
 impl Drop for Record {
     #[inline]
     fn drop(&mut self) {
-        let cold = *self.cold.get_mut();
-        if !cold.is_null() {
-            // SAFETY: `cold` came from `Box::into_raw` and is owned by this record alone.
-            unsafe { free_cold(cold) };
+        let cases = *self.cases.get_mut();
+        if !cases.is_null() {
+            // SAFETY: `cases` came from `Box::into_raw` and is owned by this record alone.
+            unsafe { free_cases(cases) };
         }
     }
 }
 
-/// Frees a record's name and `select` case buffers (few tasks have any).
+/// Frees a record's `select` case buffers (few tasks have any).
 ///
 /// # Safety
-/// `cold` came from `Box::into_raw` and is owned by the caller alone.
+/// `buf` came from `Box::into_raw` in `write_cases`, and its chain is owned by the caller.
 #[cold]
-unsafe fn free_cold(cold: *mut Cold) {
-    // SAFETY: per the contract.
-    let mut cold = unsafe { Box::from_raw(cold) };
-    let mut buf = *cold.cases.get_mut();
+unsafe fn free_cases(mut buf: *mut CaseBuf) {
     while !buf.is_null() {
         // SAFETY: every buffer in the chain came from `Box::into_raw` in `write_cases`
         // and is owned by this record alone; the task is being freed.

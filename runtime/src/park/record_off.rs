@@ -5,12 +5,9 @@ use super::table::ParkTable;
 use super::ParkReason;
 use crate::loom::atomic::AtomicU32;
 use std::panic::Location;
-use std::sync::Arc;
 
-/// Without recording, a record keeps only the task's name.
-pub(crate) struct Record {
-    name: Option<Box<Arc<str>>>,
-}
+/// Without recording, a record keeps nothing.
+pub(crate) struct Record;
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RawPark {
@@ -20,22 +17,14 @@ pub(crate) struct RawPark {
 }
 
 impl Record {
-    pub(crate) fn new(name: Option<Arc<str>>) -> Record {
-        Record {
-            name: name.map(Box::new),
-        }
-    }
-    pub(crate) fn name(&self) -> Option<Arc<str>> {
-        self.name.as_deref().cloned()
-    }
-    pub(crate) fn parent(&self) -> Option<u64> {
-        None
+    pub(crate) fn new() -> Record {
+        Record
     }
     pub(crate) fn read(&self) -> Option<RawPark> {
         None
     }
-    pub(crate) fn has_rare(&self) -> bool {
-        self.name.is_some()
+    pub(crate) fn has_cases(&self) -> bool {
+        false
     }
     pub(crate) fn read_with_cases(
         &self,
@@ -52,6 +41,12 @@ impl Record {
     pub(crate) fn code(&self) -> u16 {
         0
     }
+}
+
+/// Without recording, no poll context knows its task: a task's parent is not recorded.
+#[inline(always)]
+pub(crate) fn current_task_id() -> u64 {
+    0
 }
 
 #[inline(always)]

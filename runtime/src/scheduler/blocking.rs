@@ -4,7 +4,7 @@
 use super::{context, Handle};
 use crate::loom::lock_std as lock;
 use crate::park::ParkReason;
-use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task, TaskId};
+use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task};
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -112,20 +112,12 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let meta = Meta {
-            id: TaskId::next(),
-            spawn_site: site,
-        };
+        let meta = Meta::new(site, name);
         let schedule = BlockingSchedule {
             inner: self.inner.clone(),
         };
-        let (task, notified, join) = task::new_task(
-            BlockingTask(Some(f)),
-            schedule,
-            meta,
-            name,
-            ParkReason::Blocking,
-        );
+        let (task, notified, join) =
+            task::new_task(BlockingTask(Some(f)), schedule, meta, ParkReason::Blocking);
         // Not registered anywhere: only the `Notified` and the join handle keep it.
         drop(task);
         self.push(notified, Some(handle));

@@ -22,7 +22,7 @@ use crate::loom::atomic::{fence, AtomicBool, Ordering::*};
 use crate::park::{ParkReason, ParkTable};
 use crate::profile::{Counter, ParkSite, Profile, TaskCounts};
 use crate::task::registry::Registry;
-use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task, TaskId};
+use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use idle::Idle;
 use std::fmt;
@@ -168,12 +168,9 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let meta = Meta {
-            id: TaskId::next(),
-            spawn_site: site,
-        };
+        let meta = Meta::new(site, name);
         let (task, notified, join) =
-            task::new_task(future, self.clone(), meta, name, ParkReason::JoinWait);
+            task::new_task(future, self.clone(), meta, ParkReason::JoinWait);
         if let Some(notified) = self.shared.registry.bind(task, notified) {
             self.shared.schedule(notified, false);
         }

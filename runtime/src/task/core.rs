@@ -66,10 +66,27 @@ unsafe fn header_of_record(record: *const park::Record) -> *const Header {
     }
 }
 
-/// What a snapshot shows about a task that never changes after spawn.
+/// Who the task is: what a snapshot shows about it that never changes after spawn.
 pub(crate) struct Meta {
     pub(crate) id: TaskId,
     pub(crate) spawn_site: &'static Location<'static>,
+    /// The task that spawned this one, if it was spawned from a task (recorded with the
+    /// `profiling` feature).
+    pub(crate) parent: Option<TaskId>,
+    /// One pointer: few tasks are named, and a task cell stays small.
+    pub(crate) name: Option<Box<Arc<str>>>,
+}
+
+impl Meta {
+    /// A new task's identity, spawned at `site` from the task polled on this thread (if any).
+    pub(crate) fn new(site: &'static Location<'static>, name: Option<Arc<str>>) -> Meta {
+        Meta {
+            id: TaskId::next(),
+            spawn_site: site,
+            parent: TaskId::from_u64(park::current_task_id()),
+            name: name.map(Box::new),
+        }
+    }
 }
 
 /// The future while it runs, then its output until the `JoinHandle` takes it.
@@ -105,14 +122,13 @@ impl<F: Future, S> Cell<F, S> {
         future: F,
         scheduler: S,
         meta: Meta,
-        name: Option<Arc<str>>,
         vtable: &'static Vtable,
     ) -> NonNull<Self> {
         super::alloc::allocate(Cell {
             header: Header {
                 state: State::new(),
                 vtable,
-                record: park::Record::new(name),
+                record: park::Record::new(),
                 meta,
                 registry_key: UnsafeCell::new(u32::MAX),
                 polls: AtomicU32::new(0),

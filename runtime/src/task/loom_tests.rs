@@ -7,7 +7,7 @@
 //! loom also fails a model that leaks a `loom::sync::Arc`: every test's future holds one, so
 //! a reference-count bug that leaks a task fails here.
 
-use super::{new_task, Meta, Notified, Schedule, Task, TaskId};
+use super::{new_task, Meta, Notified, Schedule, Task};
 use crate::loom::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::{lock, Arc, Mutex};
 use crate::park::ParkReason;
@@ -57,12 +57,8 @@ impl TestScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let meta = Meta {
-            id: TaskId::next(),
-            spawn_site: Location::caller(),
-        };
-        let (task, notified, join) =
-            new_task(future, self.clone(), meta, None, ParkReason::JoinWait);
+        let meta = Meta::new(Location::caller(), None);
+        let (task, notified, join) = new_task(future, self.clone(), meta, ParkReason::JoinWait);
         *lock(&self.0.owned) = Some(task);
         (notified, join)
     }

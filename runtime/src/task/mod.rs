@@ -93,7 +93,6 @@ pub(crate) fn new_task<F, S>(
     future: F,
     scheduler: S,
     meta: Meta,
-    name: Option<std::sync::Arc<str>>,
     join_reason: ParkReason,
 ) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
@@ -101,7 +100,7 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler, meta, name);
+    let raw = RawTask::new(future, scheduler, meta);
     let task = Task::from_raw(raw);
     let notified = Notified(Task::from_raw(raw));
     let join = JoinHandle::new(raw, join_reason);
@@ -178,13 +177,15 @@ impl<S: 'static> Notified<S> {
 
 #[cfg(test)]
 mod size {
-    /// A task with a tiny future fits the cell cache's 120-byte class (one 128-byte malloc
-    /// chunk, `task::alloc`): memory per parked task is compared with tokio's, and the park
-    /// record must not push small tasks into the next class.
+    /// A task with a tiny future fits the cell cache's 136-byte class (`task::alloc`): memory
+    /// per parked task is compared with tokio's. It was the 120-byte class until the task's
+    /// identity (name, parent) moved out of the park record into `Meta`, which took the
+    /// header from 72 to 80 bytes (BENCHMARKS.md, "Recording cost": 339 -> 355 bytes per
+    /// parked task in `scale`, against tokio's 523).
     #[test]
-    fn a_small_task_cell_fits_a_128_byte_chunk() {
+    fn a_small_task_cell_fits_a_136_byte_class() {
         type Tiny = std::future::Ready<()>;
         let size = std::mem::size_of::<super::core::Cell<Tiny, crate::Handle>>();
-        assert!(size <= 120, "a task cell is {size} bytes");
+        assert!(size <= 136, "a task cell is {size} bytes");
     }
 }

@@ -5,7 +5,6 @@ use super::harness;
 use super::Schedule;
 use std::future::Future;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::Waker;
 
 /// Per-(future, scheduler) type functions, reached from a type-erased header.
@@ -53,12 +52,12 @@ unsafe impl Send for RawTask {}
 unsafe impl Sync for RawTask {}
 
 impl RawTask {
-    pub(super) fn new<F, S>(future: F, scheduler: S, meta: Meta, name: Option<Arc<str>>) -> RawTask
+    pub(super) fn new<F, S>(future: F, scheduler: S, meta: Meta) -> RawTask
     where
         F: Future,
         S: Schedule,
     {
-        let cell = Cell::new(future, scheduler, meta, name, vtable::<F, S>());
+        let cell = Cell::new(future, scheduler, meta, vtable::<F, S>());
         RawTask { ptr: cell.cast() }
     }
 

@@ -57,7 +57,9 @@ impl<S: Schedule> Task<S> {
             || (header.state.load(), header.record.read()),
         );
         // (A `select` park is checked too: its cases may be newer than a `has_rare` read.)
-        if header.record.has_rare() || park.is_some_and(|raw| raw.code == ParkReason::Select.code())
+        if header.meta.name.is_some()
+            || header.record.has_cases()
+            || park.is_some_and(|raw| raw.code == ParkReason::Select.code())
         {
             return self.snapshot_rare(now);
         }
@@ -84,7 +86,7 @@ impl<S: Schedule> Task<S> {
             false => Vec::new(),
         };
         cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
-        let name = record.name();
+        let name = header.meta.name.as_deref().cloned();
         let rare = (name.is_some() || !cases.is_empty()).then(|| Box::new(Rare { name, cases }));
         self.snapshot_of(now, state, park, rare)
     }
@@ -106,7 +108,7 @@ impl<S: Schedule> Task<S> {
             id: meta.id,
             spawn_site: meta.spawn_site,
             future_type: header.vtable.future_type,
-            parent: header.record.parent().and_then(super::TaskId::from_u64),
+            parent: meta.parent,
             park: Park {
                 site: park.and_then(|raw| raw.site).unwrap_or(meta.spawn_site),
                 duration_ns: park.map_or(0, |raw| now.saturating_sub(raw.since)),

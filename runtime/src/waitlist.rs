@@ -54,6 +54,7 @@ impl<T> WaitList<T> {
         self.head == NONE
     }
 
+    #[cfg_attr(loom, allow(dead_code))] // only the (non-loom) group tests ask
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
@@ -198,6 +199,7 @@ impl Wakeups {
 
     /// How many wakers are waiting to be called.
     #[cfg(test)]
+    #[cfg_attr(loom, allow(dead_code))] // only the (non-loom) group tests ask
     pub(crate) fn len(&self) -> usize {
         usize::from(self.first.is_some()) + self.rest.len()
     }

@@ -29,7 +29,7 @@ pub(crate) mod table;
 
 pub(crate) use consistent::stable;
 pub(crate) use record::{
-    current_task_id, decode_key, now, record_code, record_yield, recorded_this_poll, refresh_clock,
+    current_record, decode_key, now, record_code, record_yield, recorded_this_poll, refresh_clock,
     set_worker_table, woken_during_poll, CaseCollector, PollScope, RawPark, Record,
 };
 pub(crate) use table::ParkTable;

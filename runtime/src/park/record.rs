@@ -351,15 +351,11 @@ pub(crate) fn recorded_this_poll() -> bool {
     with_current(|current| current.recorded.get() != 0)
 }
 
-/// The id of the task being polled on this thread (0: none).
-pub(crate) fn current_task_id() -> u64 {
-    let record = with_current(|c| c.record.get());
-    if record.is_null() {
-        return 0;
-    }
-    // SAFETY: `record` is set by `PollScope::enter` from the header of the task being polled
-    // on this thread, which lives until the scope ends.
-    unsafe { crate::task::id_of_record(record) }
+/// The record of the task being polled on this thread (null: none), set by
+/// `PollScope::enter` and alive until its scope ends. The task module steps from it to the
+/// task (`task::current_task_id`).
+pub(crate) fn current_record() -> *const Record {
+    with_current(|c| c.record.get())
 }
 
 /// Reads the clock into the worker's cached time, which stamps the parks of the polls that
@@ -399,8 +395,11 @@ impl Drop for WorkerTableGuard<'_> {
 /// Brackets one poll of a task: accounts the park it resumes from and stamps the next one.
 /// Task polls never nest on a thread (a worker polls one task at a time; `block_on` is not
 /// allowed on a worker and polls no task), so the scope sets and clears, with nothing to save.
-pub(crate) struct PollScope<'a> {
+pub(crate) struct PollScope<'a, W: Fn(&Record) -> bool> {
     record: &'a Record,
+    /// Whether the task of a record has been woken since its poll began (asked on the rare
+    /// endings only). A function of the record, so the scope stays one pointer.
+    woken: W,
 }
 
 /// The worker's cached clock, or the clock itself on a thread that is not a worker. Read only
@@ -413,10 +412,12 @@ fn current_now(current: &Current) -> u64 {
     }
 }
 
-impl<'a> PollScope<'a> {
+impl<'a, W: Fn(&Record) -> bool> PollScope<'a, W> {
     /// Inlined into the task poll (a call here cost a tenth of the recording's instructions).
+    /// `woken` tells whether the task holding a record has been woken since this poll began:
+    /// the task's state word, which the task module owns.
     #[inline(always)]
-    pub(crate) fn enter(record: &'a Record, polls: &AtomicU32) -> PollScope<'a> {
+    pub(crate) fn enter(record: &'a Record, polls: &AtomicU32, woken: W) -> PollScope<'a, W> {
         // Release, and before anything else: a snapshot that sees the new count must see the
         // state word's RUNNING, which this thread set just before (`consistent`).
         polls.store(polls.load(Relaxed).wrapping_add(1), Release);
@@ -445,7 +446,7 @@ impl<'a> PollScope<'a> {
             current.record.set(record);
             current.recorded.set(0);
         });
-        PollScope { record }
+        PollScope { record, woken }
     }
 
     /// The poll returned `Pending`: stamp the park, or record `unknown` at the last known site
@@ -465,8 +466,7 @@ impl<'a> PollScope<'a> {
     }
 
     fn notified(&self) -> bool {
-        // SAFETY: the record is the polled task's, alive for this scope.
-        unsafe { crate::task::is_notified_record(self.record) }
+        (self.woken)(self.record)
     }
 
     /// The rarer endings of a poll; returns whether the task parked. A park and a yield:
@@ -530,7 +530,7 @@ fn account_sampled(table: &ParkTable, key: u64, parked: u64, rate: u64) {
     }
 }
 
-impl Drop for PollScope<'_> {
+impl<W: Fn(&Record) -> bool> Drop for PollScope<'_, W> {
     #[inline(always)]
     fn drop(&mut self) {
         with_current(|current| current.record.set(ptr::null()));

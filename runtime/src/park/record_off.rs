@@ -45,8 +45,8 @@ impl Record {
 
 /// Without recording, no poll context knows its task: a task's parent is not recorded.
 #[inline(always)]
-pub(crate) fn current_task_id() -> u64 {
-    0
+pub(crate) fn current_record() -> *const Record {
+    std::ptr::null()
 }
 
 #[inline(always)]
@@ -87,7 +87,11 @@ impl Drop for PollScope {
 
 impl PollScope {
     #[inline(always)]
-    pub(crate) fn enter(_record: &Record, _polls: &AtomicU32) -> PollScope {
+    pub(crate) fn enter(
+        _record: &Record,
+        _polls: &AtomicU32,
+        _woken: impl Fn(&Record) -> bool,
+    ) -> PollScope {
         PollScope
     }
     #[inline(always)]

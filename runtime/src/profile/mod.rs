@@ -5,6 +5,7 @@
 //! worker waits at most for one shard.
 
 mod counts;
+pub(crate) mod read;
 mod text;
 
 pub use text::{group_tasks, TaskGroup};

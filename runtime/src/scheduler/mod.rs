@@ -368,7 +368,7 @@ impl Shared {
         let tasks = &mut profile.tasks;
         let (spawned, completed) = self
             .registry
-            .for_each(|task| tasks.push(task.snapshot(now)));
+            .for_each(|task| tasks.push(crate::profile::read::snapshot(task.view(), now)));
         profile.park_sites = self.park_sites();
         profile.spawned = spawned;
         profile.completed = completed;
@@ -377,7 +377,9 @@ impl Shared {
 
     fn task_counts(&self, min_parked: Duration) -> TaskCounts {
         let mut counter = Counter::new(crate::park::now(), min_parked);
-        let (spawned, completed) = self.registry.for_each(|task| task.count_into(&mut counter));
+        let (spawned, completed) = self
+            .registry
+            .for_each(|task| crate::profile::read::count(task.view(), &mut counter));
         counter.finish(spawned, completed, self.remotes.len())
     }
 

@@ -29,38 +29,41 @@ pub(crate) struct Header {
     pub(super) polls: AtomicU32,
 }
 
-/// The id of the task whose header holds `record` (the park module keeps only a pointer to the
-/// record of the task it is polling; this spares it a second thread-local per poll).
-///
-/// # Safety
-/// `record` points to the `record` field of a live `Header`.
-#[cfg(all(feature = "profiling", not(loom)))]
-pub(crate) unsafe fn id_of_record(record: *const park::Record) -> u64 {
-    // SAFETY: per the contract, the header is live.
-    let header = unsafe { &*header_of_record(record) };
-    header.meta.id.as_u64()
+/// The task being polled on this thread, if any (and recording is compiled in: the park
+/// module keeps the polled task's record, and this steps from it to its header, sparing
+/// every poll a second thread-local).
+pub(crate) fn current_task_id() -> Option<TaskId> {
+    let record = park::current_record();
+    if record.is_null() {
+        return None;
+    }
+    // SAFETY: `PollScope::enter` set `record` from the header of the task being polled on
+    // this thread, which stays alive until the scope ends (after this call returns).
+    let header = unsafe { header_of_record(record) };
+    Some(header.meta.id)
 }
 
-/// Whether the task whose header holds `record` has been woken since its poll began (it is
-/// runnable again once the poll ends).
-///
-/// # Safety
-/// `record` points to the `record` field of a live `Header`.
-#[cfg(all(feature = "profiling", not(loom)))]
+/// Whether the task whose header holds `record` has been woken since its poll began: what
+/// the park module's `PollScope` asks on a poll's rarer endings.
 #[inline]
-pub(crate) unsafe fn is_notified_record(record: *const park::Record) -> bool {
-    // SAFETY: per the contract, the header is live.
-    let header = unsafe { &*header_of_record(record) };
-    header.state.load().is_notified()
+pub(crate) fn woken_since_poll(record: &park::Record) -> bool {
+    // SAFETY: the harness hands `PollScope::enter` its header's own record, which lives for
+    // the scope.
+    unsafe { header_of_record(record) }
+        .state
+        .load()
+        .is_notified()
 }
 
-/// Steps back from a header's `record` field to the header, by the field's offset.
-#[cfg(all(feature = "profiling", not(loom)))]
+/// The header whose `record` field `record` is, by the field's offset.
+///
+/// # Safety
+/// `record` points to the `record` field of a `Header` alive for `'a`.
 #[inline]
-unsafe fn header_of_record(record: *const park::Record) -> *const Header {
-    // SAFETY: the caller's contract: `record` is the `record` field of a `Header`.
+unsafe fn header_of_record<'a>(record: *const park::Record) -> &'a Header {
+    // SAFETY: the caller's contract.
     unsafe {
-        record
+        &*record
             .byte_sub(std::mem::offset_of!(Header, record))
             .cast::<Header>()
     }
@@ -83,7 +86,7 @@ impl Meta {
         Meta {
             id: TaskId::next(),
             spawn_site: site,
-            parent: TaskId::from_u64(park::current_task_id()),
+            parent: current_task_id(),
             name: name.map(Box::new),
         }
     }

@@ -86,7 +86,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let header = self.header();
         let waker = waker_ref(self.cell.cast());
         let mut cx = Context::from_waker(&waker);
-        let scope = park::PollScope::enter(&header.record, &header.polls);
+        let scope =
+            park::PollScope::enter(&header.record, &header.polls, super::core::woken_since_poll);
         let core = self.core();
         let result = coop::budget(|| {
             panic::catch_unwind(AssertUnwindSafe(|| {

@@ -13,10 +13,6 @@ impl TaskId {
         TaskId(NonZeroU64::new(id).expect("task ids exhausted"))
     }
 
-    pub(crate) fn from_u64(id: u64) -> Option<TaskId> {
-        NonZeroU64::new(id).map(TaskId)
-    }
-
     /// The id as a number.
     pub fn as_u64(self) -> u64 {
         self.0.get()

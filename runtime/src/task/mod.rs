@@ -37,21 +37,20 @@ mod join;
 mod loom_tests;
 mod raw;
 pub(crate) mod registry;
-mod snapshot;
 mod spawn;
 pub(crate) mod state;
+mod view;
 mod waker;
 mod yield_now;
 
 pub use self::builder::Builder;
 pub(crate) use self::core::Meta;
-#[cfg(all(feature = "profiling", not(loom)))]
-pub(crate) use self::core::{id_of_record, is_notified_record};
 pub use self::error::JoinError;
 pub use self::group::{Group, GroupWait, SpawnLimited};
 pub use self::id::TaskId;
 pub use self::join::JoinHandle;
 pub use self::spawn::{spawn, spawn_blocking};
+pub(crate) use self::view::{StateWord, TaskView};
 pub use self::yield_now::yield_now;
 
 use self::raw::RawTask;

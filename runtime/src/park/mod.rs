@@ -5,6 +5,26 @@
 //! brackets each poll with a `PollScope` that stamps the time and fills in `unknown` for
 //! futures that recorded nothing. With the `profiling` feature off (and under loom) the
 //! empty twins replace every function with a no-op.
+//!
+//! A park, followed from a leaf future to `runtime::profile()`:
+//!
+//! 1. A leaf returns `Pending` and calls [`record`] (here) with its reason and the site its
+//!    `#[track_caller]` constructor saved, e.g. `chan/bounded.rs`, `Recv::poll`.
+//! 2. `record.rs`: `record_code` stores reason and site into the word of the record the
+//!    poll's `PollScope` pointed this thread at; the record is a field of the task's header
+//!    (`task/core.rs`), and `task/harness.rs` opens the scope around each poll.
+//! 3. `PollScope::pending` stamps `since` (or records `unknown`); the next poll's
+//!    `PollScope::enter` ends the park and adds it to the worker's park-time table
+//!    (`table.rs`).
+//!
+//! And back, from the record to a profile:
+//!
+//! 1. `lib.rs`: `runtime::profile()` asks the current runtime's handle;
+//! 2. `scheduler/mod.rs`: `Shared::profile_into` walks the task registry
+//!    (`task/registry.rs`), handing each task's [`TaskView`](crate::task::TaskView) to
+//! 3. `profile/read.rs`: `snapshot`, which reads the record with `Record::read`
+//!    (`record.rs`) under the protocol of `consistent.rs` and builds a `TaskSnapshot`
+//!    (`profile/mod.rs`).
 
 mod consistent;
 mod label;

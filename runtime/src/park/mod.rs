@@ -8,7 +8,7 @@
 //!
 //! A park, followed from a leaf future to `runtime::profile()`:
 //!
-//! 1. A leaf returns `Pending` and calls [`record`] (here) with its reason and the site its
+//! 1. A leaf returns `Pending` and calls `record` (here) with its reason and the site its
 //!    `#[track_caller]` constructor saved, e.g. `chan/bounded.rs`, `Recv::poll`.
 //! 2. `record.rs`: `record_code` stores reason and site into the word of the record the
 //!    poll's `PollScope` pointed this thread at; the record is a field of the task's header
@@ -21,7 +21,7 @@
 //!
 //! 1. `lib.rs`: `runtime::profile()` asks the current runtime's handle;
 //! 2. `scheduler/mod.rs`: `Shared::profile_into` walks the task registry
-//!    (`task/registry.rs`), handing each task's [`TaskView`](crate::task::TaskView) to
+//!    (`task/registry.rs`), handing each task's `TaskView` (`task/view.rs`) to
 //! 3. `profile/read.rs`: `snapshot`, which reads the record with `Record::read`
 //!    (`record.rs`) under the protocol of `consistent.rs` and builds a `TaskSnapshot`
 //!    (`profile/mod.rs`).

@@ -1,11 +1,14 @@
 //! The heavy profiles under load: at most `max_renders` snapshots are rendered at once, the
 //! other requests wait for a slot (then get `503`), and requests that overlap share one
-//! snapshot. Memory is so bounded by `max_renders` snapshots whatever the number of clients;
-//! a request beyond waits instead of adding another ~100 MB at a million tasks.
+//! snapshot, and what is rendered from a shared snapshot (a grouped dump, a pprof file) is
+//! rendered once for all of them. Memory is so bounded by `max_renders` snapshots (and their
+//! renderings) whatever the number of clients; a request beyond waits instead of adding
+//! another ~72 MB at a million tasks.
 
 use super::http::{Response, Status};
 use runtime::{Handle, Profile, TaskCounts};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// Default number of profiles rendered at once.
@@ -37,16 +40,28 @@ struct State {
     /// Renders holding a slot; at most `max_renders`.
     rendering: usize,
     /// The last snapshot, alive while a render still holds it.
-    latest: Weak<Profile>,
+    latest: Weak<Snapshot>,
     taken_at: Instant,
 }
 
 /// A render slot and the snapshot it renders; the slot is given back when this is dropped
 /// (after a streamed body is written, for `debug=2`).
 pub(super) struct Render {
-    profile: Arc<Profile>,
+    snapshot: Arc<Snapshot>,
     _slot: Slot,
 }
+
+/// A snapshot, and what has been rendered from it: the renders that share the snapshot share
+/// these too, each made once (the first request renders it, the others wait for it).
+struct Snapshot {
+    profile: Profile,
+    /// By what was rendered (the path and the parameters that shape the body).
+    rendered: Mutex<HashMap<String, Arc<Rendering>>>,
+}
+
+/// A body rendered from a snapshot, or the renderer's error; set by the first request that
+/// asks, waited for by the others.
+type Rendering = OnceLock<Result<Vec<u8>, String>>;
 
 /// One taken render slot, given back on drop (also when a snapshot panics).
 struct Slot(Arc<Profiles>);
@@ -116,19 +131,22 @@ impl Profiles {
             .filter(|_| state.taken_at.elapsed() <= SHARE_WITHIN);
         drop(state);
         let slot = Slot(self.clone());
-        let profile = match shared {
-            Some(profile) => profile,
+        let snapshot = match shared {
+            Some(snapshot) => snapshot,
             None => {
                 let taken_at = Instant::now();
-                let profile = Arc::new(self.handle.profile());
+                let snapshot = Arc::new(Snapshot {
+                    profile: self.handle.profile(),
+                    rendered: Mutex::new(HashMap::new()),
+                });
                 let mut state = self.lock();
-                state.latest = Arc::downgrade(&profile);
+                state.latest = Arc::downgrade(&snapshot);
                 state.taken_at = taken_at;
-                profile
+                snapshot
             }
         };
         Ok(Render {
-            profile,
+            snapshot,
             _slot: slot,
         })
     }
@@ -147,8 +165,27 @@ impl Profiles {
 
 impl Render {
     /// The snapshot to render.
-    pub(super) fn profile(&self) -> &Arc<Profile> {
-        &self.profile
+    pub(super) fn profile(&self) -> &Profile {
+        &self.snapshot.profile
+    }
+
+    /// What `render` makes of the snapshot, made once per snapshot and `key` (which names
+    /// everything the body depends on besides the snapshot), however many requests share
+    /// it. An `Err` (a renderer's error message) is shared as well; a panic is not cached.
+    pub(super) fn rendered(
+        &self,
+        key: String,
+        render: impl FnOnce(&Profile) -> Result<Vec<u8>, String>,
+    ) -> Result<Vec<u8>, String> {
+        let cell = {
+            let mut rendered = self
+                .snapshot
+                .rendered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            rendered.entry(key).or_default().clone()
+        };
+        cell.get_or_init(|| render(&self.snapshot.profile)).clone()
     }
 }
 
@@ -174,11 +211,37 @@ mod tests {
         let (_rt, profiles) = profiles(2, Duration::from_millis(10));
         let first = profiles.render().ok().unwrap();
         let second = profiles.render().ok().unwrap();
-        assert!(Arc::ptr_eq(first.profile(), second.profile()));
+        assert!(Arc::ptr_eq(&first.snapshot, &second.snapshot));
         drop((first, second));
         // Nobody holds it any more: the next render takes a fresh one.
         let third = profiles.render().ok().unwrap();
-        assert_eq!(Arc::strong_count(third.profile()), 1);
+        assert_eq!(Arc::strong_count(&third.snapshot), 1);
+    }
+
+    #[test]
+    fn renders_of_one_snapshot_are_made_once() {
+        let (_rt, profiles) = profiles(2, Duration::from_millis(10));
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let render = |profile: &Profile| {
+            made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(format!("{} tasks", profile.len()).into_bytes())
+        };
+        let first = profiles.render().ok().unwrap();
+        let second = profiles.render().ok().unwrap();
+        assert_eq!(first.rendered("a".into(), render), Ok(b"0 tasks".to_vec()));
+        assert_eq!(second.rendered("a".into(), render), Ok(b"0 tasks".to_vec()));
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 1);
+        // Another key renders; an error is shared as it is.
+        assert_eq!(
+            second.rendered("b".into(), |_| Err("no".into())),
+            Err("no".into())
+        );
+        assert_eq!(first.rendered("b".into(), render), Err("no".into()));
+        drop((first, second));
+        // A new snapshot renders anew.
+        let third = profiles.render().ok().unwrap();
+        assert_eq!(third.rendered("a".into(), render), Ok(b"0 tasks".to_vec()));
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 2);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::http::{Request, Response, Status, HTML, JSON, PROMETHEUS, TEXT};
 use super::query::Query;
-use super::renders::Profiles;
+use super::renders::{Profiles, Render};
 use super::{index, leak_dump, metrics, render, vars};
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -103,10 +103,14 @@ fn serve_index(profiles: &Arc<Profiles>) -> Result<Response, Response> {
 fn serve_tasks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Response> {
     let debug = query.debug(2)?;
     let snapshot = profiles.render()?;
-    let profile = snapshot.profile();
     match debug {
-        0 => Ok(Response::attachment("goroutine", render::pprof(profile))),
-        1 => text(|w| render::grouped(w, profile)),
+        0 => shared(&snapshot, "goroutine?debug=0", |profile| {
+            Ok(render::pprof(profile))
+        })
+        .map(|body| Response::attachment("goroutine", body)),
+        1 => shared_text(&snapshot, "goroutine?debug=1", |w, profile| {
+            render::grouped(w, profile)
+        }),
         // The slot is held until the body is written.
         _ => Ok(Response::stream(TEXT, move |w| {
             render::tasks(w, snapshot.profile())
@@ -125,29 +129,36 @@ fn serve_leaks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Resp
     };
     let min_parked = query.min_parked(render::default_min_parked())?;
     let snapshot = profiles.render()?;
-    let leaks = render::leaks(snapshot.profile(), min_parked);
-    if debug == 0 {
-        let leaked: std::collections::HashSet<runtime::TaskId> = leaks
-            .proven
-            .iter()
-            .chain(&leaks.suspected)
-            .map(|task| task.id())
-            .collect();
-        // A copy with only the leaked tasks, made under the same slot: the copy is freed
-        // before the slot is given back.
-        let mut profile = runtime::Profile::clone(snapshot.profile());
-        profile.retain(|task| leaked.contains(&task.id()));
-        let pprof = render::pprof(&profile);
-        drop((profile, snapshot));
-        return Ok(Response::attachment("goroutineleak", pprof));
-    }
-    drop(snapshot);
-    if debug == 1 {
-        text(|w| leak_dump::write_grouped(w, &leaks, min_parked))
-    } else {
-        Ok(Response::stream(TEXT, move |w| {
-            leak_dump::write_tasks(w, &leaks, min_parked)
-        }))
+    let key = format!(
+        "goroutineleak?debug={debug}&min_parked={}ns",
+        min_parked.as_nanos()
+    );
+    match debug {
+        0 => shared(&snapshot, &key, |profile| {
+            let leaks = render::leaks(profile, min_parked);
+            let leaked: std::collections::HashSet<runtime::TaskId> = leaks
+                .proven
+                .iter()
+                .chain(&leaks.suspected)
+                .map(|task| task.id())
+                .collect();
+            // A copy with only the leaked tasks, made under the same slot: the copy is freed
+            // before the slot is given back.
+            let mut leaked_only = runtime::Profile::clone(profile);
+            leaked_only.retain(|task| leaked.contains(&task.id()));
+            Ok(render::pprof(&leaked_only))
+        })
+        .map(|body| Response::attachment("goroutineleak", body)),
+        1 => shared_text(&snapshot, &key, |w, profile| {
+            leak_dump::write_grouped(w, &render::leaks(profile, min_parked), min_parked)
+        }),
+        _ => {
+            let leaks = render::leaks(snapshot.profile(), min_parked);
+            drop(snapshot);
+            Ok(Response::stream(TEXT, move |w| {
+                leak_dump::write_tasks(w, &leaks, min_parked)
+            }))
+        }
     }
 }
 
@@ -155,11 +166,41 @@ fn serve_leaks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Resp
 fn serve_park(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Response> {
     let debug = query.debug(1)?;
     let snapshot = profiles.render()?;
-    let profile = snapshot.profile();
     match debug {
-        0 => Ok(Response::attachment("park", render::park_pprof(profile))),
-        _ => text(|w| render::park_text(w, profile)),
+        0 => shared(&snapshot, "park?debug=0", |profile| {
+            Ok(render::park_pprof(profile))
+        })
+        .map(|body| Response::attachment("park", body)),
+        _ => shared_text(&snapshot, "park?debug=1", |w, profile| {
+            render::park_text(w, profile)
+        }),
     }
+}
+
+/// A body rendered from `snapshot` once for every request that shares the snapshot (`key`
+/// names what else it depends on).
+fn shared(
+    snapshot: &Render,
+    key: &str,
+    render: impl FnOnce(&runtime::Profile) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, Response> {
+    snapshot
+        .rendered(key.to_owned(), render)
+        .map_err(|err| internal_error(&err))
+}
+
+/// A text body rendered once per snapshot, as [`shared`].
+fn shared_text(
+    snapshot: &Render,
+    key: &str,
+    write: impl FnOnce(&mut dyn Write, &runtime::Profile) -> io::Result<()>,
+) -> Result<Response, Response> {
+    let body = shared(snapshot, key, |profile| {
+        let mut body = Vec::new();
+        write(&mut body, profile).map_err(|err| err.to_string())?;
+        Ok(body)
+    })?;
+    Ok(Response::full(Status::OK, TEXT, body))
 }
 
 fn serve_metrics(profiles: &Profiles) -> Response {
@@ -174,12 +215,6 @@ fn serve_vars(profiles: &Profiles) -> Result<Response, Response> {
 }
 
 /// A `200` text response rendered in full, so it gets a `Content-Length`.
-fn text(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<Response, Response> {
-    let mut body = Vec::new();
-    write(&mut body).map_err(|err| internal_error(&err))?;
-    Ok(Response::full(Status::OK, TEXT, body))
-}
-
 fn internal_error(err: &dyn std::fmt::Display) -> Response {
     Response::text(
         Status::INTERNAL_SERVER_ERROR,

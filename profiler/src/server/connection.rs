@@ -59,8 +59,8 @@ pub(super) fn serve(
     loop {
         let (response, head_only, keep_alive) =
             match read_request(&mut stream, &mut buf, read_timeout) {
-                // A request on a connection kept from before the server stopped: closed unanswered,
-                // as a client of a kept-alive connection expects one to be some day.
+                // A request on a connection kept from before the server stopped: closed
+                // unanswered, as a client of a kept-alive connection expects one to be.
                 Ok(_) if stop.load(Ordering::Acquire) => return,
                 Ok(request) => match mode {
                     Mode::Serve => {

@@ -1,7 +1,7 @@
 //! The HTTP/1.1 the endpoint speaks: request heads parsed by httparse; a connection kept
-//! alive between requests whose response has a length, as Go's `net/http` keeps it. [`Response`] is also what [`DebugService`](super::DebugService)
-//! translates into an `http::Response`: both transports send the same status, header fields
-//! and body.
+//! alive between requests whose response has a length, as Go's `net/http` keeps it.
+//! [`Response`] is also what [`DebugService`](super::DebugService) translates into an
+//! `http::Response`: both transports send the same status, header fields and body.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

@@ -540,6 +540,23 @@ fn a_kept_connection_closes_when_asked_on_error_and_when_idle() {
 }
 
 #[test]
+fn blank_lines_between_requests_are_ignored() {
+    let fx = Fixture::new();
+    let mut stream = kept_stream(fx.addr());
+    // An extra CRLF after a request, and before the next (RFC 9112, 2.2), then a half-close:
+    // two answers, and no `400` for the blank line.
+    stream
+        .write_all(b"GET /debug/vars HTTP/1.1\r\n\r\n\r\n\r\nGET /debug/vars HTTP/1.1\r\n\r\n\r\n")
+        .unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut all = Vec::new();
+    stream.read_to_end(&mut all).unwrap();
+    let all = String::from_utf8_lossy(&all);
+    assert_eq!(all.matches("HTTP/1.1 200 OK").count(), 2, "{all}");
+    assert_eq!(all.matches("HTTP/1.1 ").count(), 2, "{all}");
+}
+
+#[test]
 fn a_kept_connection_stops_at_shutdown() {
     let rt = runtime::Builder::new().worker_threads(1).build().unwrap();
     let server = DebugServerBuilder::new()

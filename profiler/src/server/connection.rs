@@ -61,7 +61,10 @@ pub(super) fn serve(
             match read_request(&mut stream, &mut buf, read_timeout) {
                 // A request on a connection kept from before the server stopped: closed
                 // unanswered, as a client of a kept-alive connection expects one to be.
-                Ok(_) if stop.load(Ordering::Acquire) => return,
+                Ok(_) if stop.load(Ordering::Acquire) => {
+                    linger_close(&mut stream);
+                    return;
+                }
                 Ok(request) => match mode {
                     Mode::Serve => {
                         let head_only = request.method == "HEAD";
@@ -117,6 +120,13 @@ fn read_request(
     let deadline = Instant::now() + timeout;
     let mut chunk = [0u8; 4096];
     loop {
+        // Empty lines before a request line are ignored (RFC 9112, 2.2): some clients end a
+        // request with an extra CRLF, which would otherwise be taken for a next request.
+        let blank = buf
+            .iter()
+            .take_while(|&&byte| byte == b'\r' || byte == b'\n')
+            .count();
+        buf.drain(..blank);
         if !buf.is_empty() {
             match Request::parse(buf) {
                 Ok(Some(request)) => {

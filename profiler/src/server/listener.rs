@@ -76,7 +76,8 @@ pub struct DebugServerBuilder {
 /// What every connection thread needs to know.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Config {
-    /// Deadline for the whole request head, measured from the accept.
+    /// Deadline for each request head, measured from the accept or from the previous answer
+    /// on a kept-alive connection.
     pub(super) read_timeout: Duration,
     /// Bound on each blocking write of a response.
     pub(super) write_timeout: Duration,
@@ -108,8 +109,9 @@ impl DebugServerBuilder {
         }
     }
 
-    /// How long a client may take to send its whole request head before it is dropped
-    /// unanswered. A zero duration is raised to 1 ms.
+    /// How long a client may take to send its whole request head (after connecting, or after
+    /// the previous answer on a kept-alive connection) before it is dropped unanswered. A zero
+    /// duration is raised to 1 ms.
     pub fn read_timeout(mut self, timeout: Duration) -> DebugServerBuilder {
         self.config.read_timeout = timeout.max(Duration::from_millis(1));
         self
@@ -208,7 +210,8 @@ impl DebugServer {
     }
 
     /// Stops accepting connections and joins the listener thread. Requests already being
-    /// answered finish on their own threads (within the read and write timeouts).
+    /// answered finish on their own threads (within the read and write timeouts); a
+    /// kept-alive connection is closed at its next request, or after the read timeout.
     pub fn shutdown(self) {
         drop(self);
     }

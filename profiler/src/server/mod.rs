@@ -30,8 +30,10 @@
 //! [`DebugServerBuilder::max_connections`] (256) at once. Beyond that a connection is told
 //! `503 Service Unavailable` by one of a few extra threads, or closed if those are busy too.
 //! A client has [`DebugServerBuilder::read_timeout`] (5 s) to send its request head, which
-//! may be at most 8 KiB (`431` beyond); one that stalls is dropped without an answer. Every
-//! response carries `Connection: close`: one request per connection.
+//! may be at most 8 KiB (`431` beyond); one that stalls is dropped without an answer. An
+//! HTTP/1.1 connection is kept alive after an answer with a length and a status below 400
+//! (`Connection: keep-alive`), for a next request within the same `read_timeout`; a streamed
+//! dump, an error, `Connection: close` or HTTP/1.0 without `keep-alive` close it.
 //!
 //! `/metrics` and `/debug/vars` read counters ([`runtime::Handle::task_counts`]) and take no
 //! snapshot. The heavy profiles (`goroutine`, `goroutineleak`, `park`, the index) take one:

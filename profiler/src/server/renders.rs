@@ -1,9 +1,9 @@
 //! The heavy profiles under load: at most `max_renders` snapshots are rendered at once, the
 //! other requests wait for a slot (then get `503`), and requests that overlap share one
 //! snapshot, and what is rendered from a shared snapshot (a grouped dump, a pprof file) is
-//! rendered once for all of them. Memory is so bounded by `max_renders` snapshots (and their
-//! renderings) whatever the number of clients; a request beyond waits instead of adding
-//! another ~72 MB at a million tasks.
+//! rendered once for all of them. Memory is so bounded by `max_renders` snapshots (and at most
+//! `MAX_RENDERINGS` renderings each) whatever the number of clients; a request beyond waits
+//! instead of adding another ~72 MB at a million tasks.
 
 use super::http::{Response, Status};
 use runtime::{Handle, Profile, TaskCounts};
@@ -18,6 +18,10 @@ pub(super) const DEFAULT_RENDER_WAIT: Duration = Duration::from_secs(5);
 /// How old a snapshot still in use by another render may be and be shared: overlapping
 /// requests get the same tasks, a later one a fresh look.
 const SHARE_WITHIN: Duration = Duration::from_secs(1);
+/// Renderings kept per snapshot. Their keys hold a client's parameters (`min_parked`), so
+/// past this many distinct ones a request renders for itself, as it did before renderings
+/// were shared.
+const MAX_RENDERINGS: usize = 16;
 /// How old counts may be and still answer a scrape: far below any scrape interval, long
 /// enough that a burst of scrapes walks the registry once.
 const COUNTS_WITHIN: Duration = Duration::from_millis(100);
@@ -183,6 +187,10 @@ impl Render {
                 .rendered
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
+            if rendered.len() >= MAX_RENDERINGS && !rendered.contains_key(&key) {
+                drop(rendered);
+                return render(&self.snapshot.profile);
+            }
             rendered.entry(key).or_default().clone()
         };
         cell.get_or_init(|| render(&self.snapshot.profile)).clone()
@@ -237,6 +245,14 @@ mod tests {
             Err("no".into())
         );
         assert_eq!(first.rendered("b".into(), render), Err("no".into()));
+        // Past MAX_RENDERINGS keys, a request renders for itself (keys are client-chosen).
+        for i in 0..MAX_RENDERINGS + 3 {
+            let _ = first.rendered(format!("k{i}"), |_| Ok(Vec::new()));
+        }
+        assert_eq!(
+            first.snapshot.rendered.lock().unwrap().len(),
+            MAX_RENDERINGS
+        );
         drop((first, second));
         // A new snapshot renders anew.
         let third = profiles.render().ok().unwrap();

@@ -214,7 +214,7 @@ fn serve_vars(profiles: &Profiles) -> Result<Response, Response> {
     Ok(Response::full(Status::OK, JSON, body))
 }
 
-/// A `200` text response rendered in full, so it gets a `Content-Length`.
+/// The `500` of a renderer that failed (a bug: the renderers write to memory).
 fn internal_error(err: &dyn std::fmt::Display) -> Response {
     Response::text(
         Status::INTERNAL_SERVER_ERROR,

@@ -13,6 +13,7 @@ use super::{clock, ParkReason};
 use crate::loom::atomic::{AtomicPtr, AtomicUsize};
 use crate::loom::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::ptr;
 
@@ -395,11 +396,15 @@ impl Drop for WorkerTableGuard<'_> {
 /// Brackets one poll of a task: accounts the park it resumes from and stamps the next one.
 /// Task polls never nest on a thread (a worker polls one task at a time; `block_on` is not
 /// allowed on a worker and polls no task), so the scope sets and clears, with nothing to save.
-pub(crate) struct PollScope<'a, W: Fn(&Record) -> bool> {
-    record: &'a Record,
+pub(crate) struct PollScope<'a, W: Fn(*const Record) -> bool> {
+    /// The polled task's record, as the task module handed it: a pointer that may be stepped
+    /// back from to the task's header (`task::current_task_id`, `woken`), which a reference
+    /// to the field alone would not allow.
+    record: *const Record,
     /// Whether the task of a record has been woken since its poll began (asked on the rare
     /// endings only). A function of the record, so the scope stays one pointer.
     woken: W,
+    _record: PhantomData<&'a Record>,
 }
 
 /// The worker's cached clock, or the clock itself on a thread that is not a worker. Read only
@@ -412,12 +417,28 @@ fn current_now(current: &Current) -> u64 {
     }
 }
 
-impl<'a, W: Fn(&Record) -> bool> PollScope<'a, W> {
+impl<'a, W: Fn(*const Record) -> bool> PollScope<'a, W> {
     /// Inlined into the task poll (a call here cost a tenth of the recording's instructions).
     /// `woken` tells whether the task holding a record has been woken since this poll began:
-    /// the task's state word, which the task module owns.
+    /// the task's state word, which the task module owns. The scope passes `woken` only the
+    /// `record` it was entered with.
+    ///
+    /// # Safety
+    /// `record` points to a `Record` that lives for `'a`, with the provenance of the whole
+    /// task header it is a field of (taken with `&raw const`, not through a reference to the
+    /// field): the task module steps back from it to the header.
     #[inline(always)]
-    pub(crate) fn enter(record: &'a Record, polls: &AtomicU32, woken: W) -> PollScope<'a, W> {
+    pub(crate) unsafe fn enter(
+        record: *const Record,
+        polls: &AtomicU32,
+        woken: W,
+    ) -> PollScope<'a, W> {
+        let scope = PollScope {
+            record,
+            woken,
+            _record: PhantomData,
+        };
+        let record = scope.record();
         // Release, and before anything else: a snapshot that sees the new count must see the
         // state word's RUNNING, which this thread set just before (`consistent`).
         polls.store(polls.load(Relaxed).wrapping_add(1), Release);
@@ -443,10 +464,16 @@ impl<'a, W: Fn(&Record) -> bool> PollScope<'a, W> {
                     }
                 }
             }
-            current.record.set(record);
+            current.record.set(scope.record);
             current.recorded.set(0);
         });
-        PollScope { record, woken }
+        scope
+    }
+
+    #[inline(always)]
+    fn record(&self) -> &'a Record {
+        // SAFETY: `enter`'s contract: the record lives for `'a`.
+        unsafe { &*self.record }
     }
 
     /// The poll returned `Pending`: stamp the park, or record `unknown` at the last known site
@@ -461,7 +488,7 @@ impl<'a, W: Fn(&Record) -> bool> PollScope<'a, W> {
                     return;
                 }
             }
-            self.record.since.store(current_now(current), Release);
+            self.record().since.store(current_now(current), Release);
         });
     }
 
@@ -479,10 +506,11 @@ impl<'a, W: Fn(&Record) -> bool> PollScope<'a, W> {
     /// (`unknown`).
     #[cold]
     fn parked_otherwise(&self, recorded: u8) -> bool {
-        let word = self.record.word.load(Relaxed);
+        let record = self.record();
+        let word = record.word.load(Relaxed);
         if recorded & PARK != 0 {
             if self.notified() {
-                self.record.word.store(word & !(PARKED | CARRY), Release);
+                record.word.store(word & !(PARKED | CARRY), Release);
                 return false;
             }
             return true;
@@ -493,12 +521,12 @@ impl<'a, W: Fn(&Record) -> bool> PollScope<'a, W> {
         if word & CARRY != 0 {
             if !self.notified() {
                 // Parked for good: counted when resumed, from the first poll's stamp.
-                self.record.word.store(word & !CARRY, Release);
+                record.word.store(word & !CARRY, Release);
             }
             return false;
         }
         let unknown = u64::from(ParkReason::Unknown.code()) << CODE_SHIFT;
-        self.record
+        record
             .word
             .store(PARKED | unknown | (word & SITE_MASK), Release);
         true
@@ -530,7 +558,7 @@ fn account_sampled(table: &ParkTable, key: u64, parked: u64, rate: u64) {
     }
 }
 
-impl<W: Fn(&Record) -> bool> Drop for PollScope<'_, W> {
+impl<W: Fn(*const Record) -> bool> Drop for PollScope<'_, W> {
     #[inline(always)]
     fn drop(&mut self) {
         with_current(|current| current.record.set(ptr::null()));

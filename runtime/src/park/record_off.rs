@@ -86,11 +86,13 @@ impl Drop for PollScope {
 }
 
 impl PollScope {
+    /// # Safety
+    /// As the recording build's `PollScope::enter` (nothing is read here).
     #[inline(always)]
-    pub(crate) fn enter(
-        _record: &Record,
+    pub(crate) unsafe fn enter(
+        _record: *const Record,
         _polls: &AtomicU32,
-        _woken: impl Fn(&Record) -> bool,
+        _woken: impl Fn(*const Record) -> bool,
     ) -> PollScope {
         PollScope
     }

@@ -56,7 +56,8 @@ impl<'a> TaskGroup<'a> {
         self.count
     }
 
-    /// The group's first task in registry order: its sites, reason and state are the
+    /// The group's first task in the order the tasks were given (registry order, for
+    /// [`Profile::groups`]): its sites, reason and state are the
     /// group's.
     pub fn task(&self) -> &'a TaskSnapshot {
         self.first
@@ -180,15 +181,14 @@ pub fn group_tasks<'a>(tasks: impl IntoIterator<Item = &'a TaskSnapshot>) -> Vec
         }
     }
     let mut groups: Vec<TaskGroup<'a>> = by_value.into_values().map(|(_, group)| group).collect();
-    groups.sort_by_cached_key(|group| {
+    groups.sort_by_key(|group| {
         let first = group.first;
         let site = first.park().map(|p| p.site).unwrap_or(first.spawn_site);
+        let spawn = first.spawn_site;
         (
             std::cmp::Reverse(group.count),
-            site.file(),
-            site.line(),
-            site.column(),
-            first.spawn_site.to_string(),
+            (site.file(), site.line(), site.column()),
+            (spawn.file(), spawn.line(), spawn.column()),
         )
     });
     groups

@@ -45,10 +45,12 @@ pub(crate) fn current_task_id() -> Option<TaskId> {
 
 /// Whether the task whose header holds `record` has been woken since its poll began: what
 /// the park module's `PollScope` asks on a poll's rarer endings.
+///
+/// # Safety
+/// `record` points to the `record` field of a live `Header`, with the header's provenance.
 #[inline]
-pub(crate) fn woken_since_poll(record: &park::Record) -> bool {
-    // SAFETY: the harness hands `PollScope::enter` its header's own record, which lives for
-    // the scope.
+pub(crate) unsafe fn woken_since_poll(record: *const park::Record) -> bool {
+    // SAFETY: the caller's contract.
     unsafe { header_of_record(record) }
         .state
         .load()
@@ -58,7 +60,9 @@ pub(crate) fn woken_since_poll(record: &park::Record) -> bool {
 /// The header whose `record` field `record` is, by the field's offset.
 ///
 /// # Safety
-/// `record` points to the `record` field of a `Header` alive for `'a`.
+/// `record` points to the `record` field of a `Header` alive for `'a`, and carries the
+/// provenance of the whole header (it was taken from a pointer or reference to the header
+/// with `&raw const`, not through a reference to the field alone).
 #[inline]
 unsafe fn header_of_record<'a>(record: *const park::Record) -> &'a Header {
     // SAFETY: the caller's contract.

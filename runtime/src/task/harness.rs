@@ -86,8 +86,16 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let header = self.header();
         let waker = waker_ref(self.cell.cast());
         let mut cx = Context::from_waker(&waker);
-        let scope =
-            park::PollScope::enter(&header.record, &header.polls, super::core::woken_since_poll);
+        // SAFETY: the record is a field of this task's header, which lives for the whole poll
+        // (we hold a reference to the task); `&raw const` keeps the header's provenance, so
+        // `woken_since_poll` and `current_task_id` may step back from it to the header, and
+        // the scope gives `woken` only that record.
+        let scope = unsafe {
+            park::PollScope::enter(&raw const header.record, &header.polls, |record| {
+                // SAFETY: `record` is this header's record, as just said.
+                super::core::woken_since_poll(record)
+            })
+        };
         let core = self.core();
         let result = coop::budget(|| {
             panic::catch_unwind(AssertUnwindSafe(|| {

@@ -47,7 +47,7 @@
 //! # });
 //! ```
 
-use runtime::{Handle, Profile, TaskId, TaskSnapshot, TaskState};
+use runtime::{Handle, LeakKind, Profile, TaskId, TaskSnapshot, TaskState};
 use std::collections::HashSet;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -112,14 +112,10 @@ impl Leaks {
 pub fn leaks(profile: &Profile, options: LeakOptions) -> Leaks {
     let mut found = Leaks::default();
     for task in profile.tasks() {
-        if is_proven_leak(task) {
-            found.proven.push(task.clone());
-        } else if task.state() == TaskState::Parked
-            && task.park().map_or(options.min_parked.is_zero(), |park| {
-                park.duration() >= options.min_parked
-            })
-        {
-            found.suspected.push(task.clone());
+        match task.leak(options.min_parked) {
+            Some(LeakKind::Proven) => found.proven.push(task.clone()),
+            Some(LeakKind::Suspected) => found.suspected.push(task.clone()),
+            None => {}
         }
     }
     found.proven.sort_by_key(TaskSnapshot::id);
@@ -129,7 +125,7 @@ pub fn leaks(profile: &Profile, options: LeakOptions) -> Leaks {
 
 /// True if `task` is parked and no waker of it exists: nothing can ever wake it.
 pub fn is_proven_leak(task: &TaskSnapshot) -> bool {
-    task.state() == TaskState::Parked && task.wakers() == 0
+    task.leak(Duration::MAX) == Some(LeakKind::Proven)
 }
 
 /// How long [`LeakCheck::check`] waits for new tasks to finish before reporting them.

@@ -2,7 +2,7 @@
 //! the registry that reads two words per task and copies nothing: what a metrics scrape
 //! needs, at a fraction of a snapshot's time and none of its memory.
 
-use super::TaskState;
+use super::{LeakKind, TaskState};
 use crate::park::ParkReason;
 
 /// Live tasks by state and by park reason, and the runtime's totals, as
@@ -70,7 +70,7 @@ impl Counter {
             unwakeable: 0,
             parked_at_least: 0,
             now,
-            min_parked_ns: u64::try_from(min_parked.as_nanos()).unwrap_or(u64::MAX),
+            min_parked_ns: super::duration_ns(min_parked),
         }
     }
 
@@ -87,14 +87,11 @@ impl Counter {
     #[inline]
     pub(crate) fn add_parked(&mut self, code: u16, unwakeable: bool, since: u64) {
         self.states[TaskState::Parked as usize] += 1;
-        let long_enough = match code {
-            0 => self.min_parked_ns == 0,
-            _ => self.now.saturating_sub(since) >= self.min_parked_ns,
-        };
-        if unwakeable {
-            self.unwakeable += 1;
-        } else if long_enough {
-            self.parked_at_least += 1;
+        let parked_for = (code != 0).then(|| self.now.saturating_sub(since));
+        match super::leak_kind(true, unwakeable, parked_for, self.min_parked_ns) {
+            Some(LeakKind::Proven) => self.unwakeable += 1,
+            Some(LeakKind::Suspected) => self.parked_at_least += 1,
+            None => {}
         }
         if code == 0 {
             return;

@@ -224,6 +224,54 @@ impl TaskSnapshot {
     pub fn wakers(&self) -> usize {
         self.park.wakers as usize
     }
+
+    /// Whether this task is a leak, as `goroutineleak` and the leak checks judge it: proven if
+    /// it is parked and no waker of it exists, suspected if it is parked for at least
+    /// `min_parked` and still wakeable (a park not recorded counts only when `min_parked` is
+    /// zero). [`TaskCounts::unwakeable`] and [`TaskCounts::parked_at_least`] count by the same
+    /// rule without a snapshot.
+    pub fn leak(&self, min_parked: Duration) -> Option<LeakKind> {
+        leak_kind(
+            self.state() == TaskState::Parked,
+            self.wakers() == 0,
+            self.park().map(|park| park.duration_ns),
+            duration_ns(min_parked),
+        )
+    }
+}
+
+/// Which kind of leak a task is ([`TaskSnapshot::leak`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LeakKind {
+    /// Parked, and nothing can ever wake it: no waker of it exists.
+    Proven,
+    /// Parked for at least the threshold asked for, and still wakeable.
+    Suspected,
+}
+
+/// The leak rule, on a task's parts: whether it is parked, whether no waker of it exists,
+/// how long its recorded park has lasted (`None`: no park recorded), and the threshold. The
+/// one place the rule is written; snapshots and counts both ask it.
+#[inline]
+pub(crate) fn leak_kind(
+    parked: bool,
+    unwakeable: bool,
+    parked_for_ns: Option<u64>,
+    min_parked_ns: u64,
+) -> Option<LeakKind> {
+    if !parked {
+        return None;
+    }
+    if unwakeable {
+        return Some(LeakKind::Proven);
+    }
+    let long_enough = parked_for_ns.map_or(min_parked_ns == 0, |ns| ns >= min_parked_ns);
+    long_enough.then_some(LeakKind::Suspected)
+}
+
+/// `duration` in nanoseconds, saturated.
+pub(crate) fn duration_ns(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl std::fmt::Debug for TaskSnapshot {
@@ -289,6 +337,23 @@ fn _assert_send_sync() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_leak_rule() {
+        use LeakKind::*;
+        // Not parked: never a leak, wakers or not.
+        assert_eq!(leak_kind(false, true, Some(10), 0), None);
+        // Parked with no waker: proven, whatever the threshold or the park's record.
+        assert_eq!(leak_kind(true, true, Some(1), u64::MAX), Some(Proven));
+        assert_eq!(leak_kind(true, true, None, u64::MAX), Some(Proven));
+        // Wakeable: suspected from the threshold on.
+        assert_eq!(leak_kind(true, false, Some(29), 30), None);
+        assert_eq!(leak_kind(true, false, Some(30), 30), Some(Suspected));
+        // A park not recorded counts only when every parked task is asked for.
+        assert_eq!(leak_kind(true, false, None, 1), None);
+        assert_eq!(leak_kind(true, false, None, 0), Some(Suspected));
+        assert_eq!(duration_ns(Duration::MAX), u64::MAX);
+    }
 
     /// `profile()` of a million tasks fills a buffer of a million snapshots; its size is much
     /// of the snapshot's time (page faults), so it must not creep back up.

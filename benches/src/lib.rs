@@ -41,3 +41,22 @@ pub fn criterion_groups(c: &mut criterion::Criterion, names: &[&str]) {
         group.finish();
     }
 }
+
+/// Spawns `tasks` tasks on `rt`, half parked on a channel receive and half in an hour's
+/// sleep (the endpoint and snapshot benches' mix), and waits until all are parked. Keep the
+/// returned sender: dropping it wakes the receivers.
+pub fn spawn_parked_mix(rt: &runtime::Runtime, tasks: usize) -> runtime::chan::Sender<()> {
+    let (keep, parked) = runtime::chan::channel::<()>(0);
+    for i in 0..tasks {
+        if i % 2 == 0 {
+            let parked = parked.clone();
+            rt.spawn(async move { parked.recv().await });
+        } else {
+            rt.spawn(async { runtime::time::sleep(std::time::Duration::from_secs(3600)).await });
+        }
+    }
+    while rt.handle().task_counts().parked() < tasks as u64 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    keep
+}

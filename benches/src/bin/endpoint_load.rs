@@ -150,18 +150,7 @@ fn main() {
         .worker_threads(benches::workers())
         .build()
         .unwrap();
-    let (_keep, parked) = runtime::chan::channel::<()>(0);
-    for i in 0..tasks {
-        if i % 2 == 0 {
-            let parked = parked.clone();
-            rt.spawn(async move { parked.recv().await });
-        } else {
-            rt.spawn(async { runtime::time::sleep(Duration::from_secs(3600)).await });
-        }
-    }
-    while rt.handle().task_counts().parked() < tasks as u64 {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _keep = benches::spawn_parked_mix(&rt, tasks);
     let server = profiler::serve_handle("127.0.0.1:0", rt.handle().clone()).unwrap();
     let addr = server.local_addr();
 

@@ -7,7 +7,7 @@
 //! cargo run --release -p benches --bin profile_once [-- TASKS]
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn main() {
     let tasks: usize = std::env::args()
@@ -18,18 +18,7 @@ fn main() {
         .worker_threads(benches::workers())
         .build()
         .unwrap();
-    let (_keep, parked) = runtime::chan::channel::<()>(0);
-    for i in 0..tasks {
-        if i % 2 == 0 {
-            let parked = parked.clone();
-            rt.spawn(async move { parked.recv().await });
-        } else {
-            rt.spawn(async { runtime::time::sleep(Duration::from_secs(3600)).await });
-        }
-    }
-    while rt.handle().task_counts().parked() < tasks as u64 {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _keep = benches::spawn_parked_mix(&rt, tasks);
     let start = Instant::now();
     let profile = rt.profile();
     let snapshot = start.elapsed();

@@ -76,8 +76,13 @@ static PROFILE_RATE_NS: AtomicU64 = AtomicU64::new(0);
 /// runtime::park::set_profile_rate(Duration::ZERO);
 /// ```
 pub fn set_profile_rate(rate: Duration) {
-    let ns = u64::try_from(rate.as_nanos()).unwrap_or(u64::MAX);
-    PROFILE_RATE_NS.store(ns, Relaxed);
+    PROFILE_RATE_NS.store(duration_ns(rate), Relaxed);
+}
+
+/// `duration` in nanoseconds, saturated: the unit of park times (`since`, the rate, a
+/// profile's thresholds).
+pub(crate) fn duration_ns(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The rate [`set_profile_rate`] set (`Duration::ZERO`: every park is counted).

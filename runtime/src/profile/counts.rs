@@ -70,7 +70,7 @@ impl Counter {
             unwakeable: 0,
             parked_at_least: 0,
             now,
-            min_parked_ns: super::duration_ns(min_parked),
+            min_parked_ns: crate::park::duration_ns(min_parked),
         }
     }
 

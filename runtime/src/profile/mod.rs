@@ -235,7 +235,7 @@ impl TaskSnapshot {
             self.state() == TaskState::Parked,
             self.wakers() == 0,
             self.park().map(|park| park.duration_ns),
-            duration_ns(min_parked),
+            crate::park::duration_ns(min_parked),
         )
     }
 }
@@ -267,11 +267,6 @@ pub(crate) fn leak_kind(
     }
     let long_enough = parked_for_ns.map_or(min_parked_ns == 0, |ns| ns >= min_parked_ns);
     long_enough.then_some(LeakKind::Suspected)
-}
-
-/// `duration` in nanoseconds, saturated.
-pub(crate) fn duration_ns(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl std::fmt::Debug for TaskSnapshot {
@@ -352,7 +347,7 @@ mod tests {
         // A park not recorded counts only when every parked task is asked for.
         assert_eq!(leak_kind(true, false, None, 1), None);
         assert_eq!(leak_kind(true, false, None, 0), Some(Suspected));
-        assert_eq!(duration_ns(Duration::MAX), u64::MAX);
+        assert_eq!(crate::park::duration_ns(Duration::MAX), u64::MAX);
     }
 
     /// `profile()` of a million tasks fills a buffer of a million snapshots; its size is much

@@ -1,7 +1,6 @@
 //! Support for the runtime's macros. Not public API: the macros' expansions call these.
 
 use crate::park::CaseCollector;
-use std::cell::Cell;
 use std::future::poll_fn;
 use std::panic::Location;
 use std::task::Poll;
@@ -31,27 +30,7 @@ impl SelectCases {
 /// of an unbiased `select!`.
 pub fn random_below(n: u32) -> u32 {
     // Lemire's multiply-shift: unbiased enough for choosing among ≤ 64 branches.
-    (((random_u64() >> 32) * u64::from(n)) >> 32) as u32
-}
-
-/// The next number of this thread's xorshift64: `select!`'s fair start and the park
-/// profile's sampling draw from it.
-pub(crate) fn random_u64() -> u64 {
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            // Distinct per thread; quality is irrelevant beyond spreading the draws.
-            let local = 0u8;
-            (&local as *const u8 as u64) ^ 0x9E37_79B9_7F4A_7C15
-        });
-    }
-    STATE.with(|state| {
-        let mut x = state.get() | 1;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        state.set(x);
-        x
-    })
+    (((crate::poll_context::random_u64() >> 32) * u64::from(n)) >> 32) as u32
 }
 
 /// `select! {}`: parks forever as `select (no cases)`, like Go's `select {}`.

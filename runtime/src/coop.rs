@@ -6,47 +6,29 @@
 //! time they make progress, and once it is spent they return `Pending` after waking the task,
 //! which then runs again behind the other runnable tasks.
 
-use crate::park;
-use std::cell::Cell;
+use crate::{park, poll_context};
 use std::task::{Context, Poll};
 
-/// Operations per task poll, as in tokio.
-const BUDGET: u8 = 128;
-
-thread_local! {
-    /// `None` outside a task poll: `block_on` and plain threads are never throttled.
-    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
-}
-
-/// Runs one task poll with a fresh budget.
-#[inline]
-pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
-    with_budget(Some(BUDGET), f)
-}
+/// Operations per task poll, as in tokio. A task poll starts with it
+/// (`poll_context::TaskPoll`); the budget itself is a field of the poll context.
+pub(crate) const BUDGET: u8 = 128;
 
 /// Runs `f` with no budget (nested `block_on`, e.g. inside `spawn_blocking`): only task polls
 /// are throttled.
 pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
-    with_budget(None, f)
-}
-
-#[inline]
-fn with_budget<R>(budget: Option<u8>, f: impl FnOnce() -> R) -> R {
     struct Reset(Option<u8>);
     impl Drop for Reset {
         fn drop(&mut self) {
-            let _ = CURRENT.try_with(|cell| cell.set(self.0));
+            poll_context::with(|context| context.budget.set(self.0));
         }
     }
-    let _reset = Reset(CURRENT.with(|cell| cell.replace(budget)));
+    let _reset = Reset(poll_context::with(|context| context.budget.replace(None)));
     f()
 }
 
 /// False once the current task poll has spent its budget.
 pub(crate) fn has_budget_remaining() -> bool {
-    CURRENT
-        .try_with(|cell| cell.get() != Some(0))
-        .unwrap_or(true)
+    poll_context::with(|context| context.budget.get() != Some(0))
 }
 
 /// One unit of budget; given back if the operation turns out not to make progress.
@@ -65,9 +47,9 @@ impl Permit {
 impl Drop for Permit {
     fn drop(&mut self) {
         if self.refund {
-            let _ = CURRENT.try_with(|cell| {
-                if let Some(left) = cell.get() {
-                    cell.set(Some(left.saturating_add(1).min(BUDGET)));
+            poll_context::with(|context| {
+                if let Some(left) = context.budget.get() {
+                    context.budget.set(Some(left.saturating_add(1).min(BUDGET)));
                 }
             });
         }
@@ -77,7 +59,7 @@ impl Drop for Permit {
 /// Takes one unit, or wakes the task and returns `Pending` if the budget is spent.
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Permit> {
-    CURRENT.with(|cell| match cell.get() {
+    poll_context::with(|context| match context.budget.get() {
         None => Poll::Ready(Permit { refund: false }),
         Some(0) => {
             park::record_yield();
@@ -85,7 +67,7 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Permit> {
             Poll::Pending
         }
         Some(left) => {
-            cell.set(Some(left - 1));
+            context.budget.set(Some(left - 1));
             Poll::Ready(Permit { refund: true })
         }
     })

@@ -37,6 +37,7 @@ mod io;
 mod loom;
 pub mod net;
 pub mod park;
+mod poll_context;
 mod profile;
 mod runtime;
 mod scheduler;

@@ -1,9 +1,9 @@
 //! Park records: why, where and since when each task is parked.
 //!
 //! Leaf futures of the runtime (timers, I/O, joins, channels, locks) are created by
-//! `#[track_caller]` functions and call `record` when they return `Pending`; the worker
-//! brackets each poll with a `PollScope` that stamps the time and fills in `unknown` for
-//! futures that recorded nothing. With the `profiling` feature off (and under loom) the
+//! `#[track_caller]` functions and call `record` when they return `Pending`; each task poll
+//! is bracketed by a `PollScope` (inside the poll context's `TaskPoll`, `poll_context.rs`)
+//! that stamps the time and fills in `unknown` for futures that recorded nothing. With the `profiling` feature off (and under loom) the
 //! empty twins replace every function with a no-op.
 //!
 //! A park, followed from a leaf future to `runtime::profile()`:
@@ -11,8 +11,9 @@
 //! 1. A leaf returns `Pending` and calls `record` (here) with its reason and the site its
 //!    `#[track_caller]` constructor saved, e.g. `chan/bounded.rs`, `Recv::poll`.
 //! 2. `record.rs`: `record_code` stores reason and site into the word of the record the
-//!    poll's `PollScope` pointed this thread at; the record is a field of the task's header
-//!    (`task/core.rs`), and `task/harness.rs` opens the scope around each poll.
+//!    poll's `PollScope` pointed this thread's poll context (`poll_context.rs`) at; the
+//!    record is a field of the task's header (`task/core.rs`), and `task/harness.rs` opens
+//!    the scope around each poll.
 //! 3. `PollScope::pending` stamps `since` (or records `unknown`); the next poll's
 //!    `PollScope::enter` ends the park and adds it to the worker's park-time table
 //!    (`table.rs`).
@@ -50,7 +51,7 @@ pub(crate) mod table;
 pub(crate) use consistent::stable;
 pub(crate) use record::{
     current_record, decode_key, now, record_code, record_yield, recorded_this_poll, refresh_clock,
-    set_worker_table, woken_during_poll, CaseCollector, PollScope, RawPark, Record,
+    set_worker_table, woken_during_poll, CaseCollector, Current, PollScope, RawPark, Record,
 };
 pub(crate) use table::ParkTable;
 

@@ -217,15 +217,10 @@ fn site_of(word: u64) -> Option<&'static Location<'static>> {
     (address != 0).then(|| unsafe { &*(address as *const Location<'static>) })
 }
 
-/// Runs `f` on this thread's `Current`. The thread-local is fetched with a closure small
-/// enough to always inline (a large closure left `LocalKey::with` out of line, calling the
-/// accessor through a function pointer on every poll).
+/// Runs `f` on this thread's `Current`, a field of the one poll-context thread-local.
 #[inline(always)]
 fn with_current<R>(f: impl FnOnce(&Current) -> R) -> R {
-    let current: *const Current = CURRENT.with(|current| current as *const Current);
-    // SAFETY: `CURRENT` has a const initializer and no destructor, so it lives, unmoved, for
-    // the whole life of this thread, and `f` runs on this thread.
-    f(unsafe { &*current })
+    crate::poll_context::with(|context| f(&context.park))
 }
 
 /// The (reason, site) of a park-time table key; key 0 collects parks the table had no room for.
@@ -236,8 +231,9 @@ pub(crate) fn decode_key(key: u64) -> Option<(ParkReason, Option<&'static Locati
     decode(key)
 }
 
-/// What the worker set up for the poll running on this thread.
-struct Current {
+/// What the worker set up for the poll running on this thread: park recording's part of the
+/// poll context (`crate::poll_context`).
+pub(crate) struct Current {
     record: Cell<*const Record>,
     /// What the current poll recorded: `PARK` and `YIELD` bits.
     recorded: Cell<u8>,
@@ -249,8 +245,8 @@ struct Current {
     now: Cell<u64>,
 }
 
-thread_local! {
-    static CURRENT: Current = const {
+impl Current {
+    pub(crate) const fn new() -> Current {
         Current {
             record: Cell::new(ptr::null()),
             recorded: Cell::new(0),
@@ -258,9 +254,12 @@ thread_local! {
             collecting: Cell::new(0),
             now: Cell::new(0),
         }
-    };
+    }
+}
+
+thread_local! {
     /// The cases being collected by `select`s on this thread (nested ones use the tail).
-    /// Apart from `CURRENT` so that `CURRENT` needs no destructor, which keeps every access
+    /// Apart from the poll context so that it needs no destructor, which keeps every access
     /// to it a plain thread-local load.
     static CASES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
@@ -393,9 +392,9 @@ impl Drop for WorkerTableGuard<'_> {
     }
 }
 
-/// Brackets one poll of a task: accounts the park it resumes from and stamps the next one.
-/// Task polls never nest on a thread (a worker polls one task at a time; `block_on` is not
-/// allowed on a worker and polls no task), so the scope sets and clears, with nothing to save.
+/// Park recording's part of one task poll (`crate::poll_context::TaskPoll` brackets it):
+/// accounts the park it resumes from and stamps the next one. It is handed the poll context's
+/// `Current`, so that the poll touches its thread-local once at each end.
 pub(crate) struct PollScope<'a, W: Fn(*const Record) -> bool> {
     /// The polled task's record, as the task module handed it: a pointer that may be stepped
     /// back from to the task's header (`task::current_task_id`, `woken`), which a reference
@@ -429,6 +428,7 @@ impl<'a, W: Fn(*const Record) -> bool> PollScope<'a, W> {
     /// field): the task module steps back from it to the header.
     #[inline(always)]
     pub(crate) unsafe fn enter(
+        current: &Current,
         record: *const Record,
         polls: &AtomicU32,
         woken: W,
@@ -443,30 +443,28 @@ impl<'a, W: Fn(*const Record) -> bool> PollScope<'a, W> {
         // state word's RUNNING, which this thread set just before (`consistent`).
         polls.store(polls.load(Relaxed).wrapping_add(1), Release);
         let word = record.word.load(Relaxed);
-        with_current(|current| {
-            if word & (PARKED | CARRY) == PARKED {
-                // Resumed: not parked any more. A poll that yields leaves it so, and the next
-                // poll does not count this park again. (With CARRY, the park may go on.)
-                record.word.store(word & !PARKED, Release);
-                let table = current.table.get();
-                if !table.is_null() {
-                    // A worker (it installed the table), so its cached clock is set.
-                    let now = current.now.get();
-                    let parked = now.saturating_sub(record.since.load(Relaxed));
-                    // SAFETY: the table pointer is installed by `set_worker_table` for the
-                    // lifetime of a guard held by the worker loop that is polling us.
-                    let table = unsafe { &*table };
-                    let rate = super::profile_rate_ns();
-                    if parked >= rate {
-                        table.add(word, COUNT_ONE, parked);
-                    } else {
-                        account_sampled(table, word, parked, rate);
-                    }
+        if word & (PARKED | CARRY) == PARKED {
+            // Resumed: not parked any more. A poll that yields leaves it so, and the next
+            // poll does not count this park again. (With CARRY, the park may go on.)
+            record.word.store(word & !PARKED, Release);
+            let table = current.table.get();
+            if !table.is_null() {
+                // A worker (it installed the table), so its cached clock is set.
+                let now = current.now.get();
+                let parked = now.saturating_sub(record.since.load(Relaxed));
+                // SAFETY: the table pointer is installed by `set_worker_table` for the
+                // lifetime of a guard held by the worker loop that is polling us.
+                let table = unsafe { &*table };
+                let rate = super::profile_rate_ns();
+                if parked >= rate {
+                    table.add(word, COUNT_ONE, parked);
+                } else {
+                    account_sampled(table, word, parked, rate);
                 }
             }
-            current.record.set(scope.record);
-            current.recorded.set(0);
-        });
+        }
+        current.record.set(scope.record);
+        current.recorded.set(0);
         scope
     }
 
@@ -479,17 +477,21 @@ impl<'a, W: Fn(*const Record) -> bool> PollScope<'a, W> {
     /// The poll returned `Pending`: stamp the park, or record `unknown` at the last known site
     /// if no runtime future recorded one.
     #[inline(always)]
-    pub(crate) fn pending(&self) {
-        with_current(|current| {
-            let recorded = current.recorded.get();
-            if recorded != PARK {
-                // A plain yield (runnable again at once: nothing to stamp), or a rarer ending.
-                if recorded == YIELD || !self.parked_otherwise(recorded) {
-                    return;
-                }
+    pub(crate) fn pending(&self, current: &Current) {
+        let recorded = current.recorded.get();
+        if recorded != PARK {
+            // A plain yield (runnable again at once: nothing to stamp), or a rarer ending.
+            if recorded == YIELD || !self.parked_otherwise(recorded) {
+                return;
             }
-            self.record().since.store(current_now(current), Release);
-        });
+        }
+        self.record().since.store(current_now(current), Release);
+    }
+
+    /// The poll ended: no task's record is current on this thread any more.
+    #[inline(always)]
+    pub(crate) fn exit(current: &Current) {
+        current.record.set(ptr::null());
     }
 
     fn notified(&self) -> bool {
@@ -552,16 +554,9 @@ pub(crate) fn woken_during_poll(record: &Record) {
 #[inline(never)]
 fn account_sampled(table: &ParkTable, key: u64, parked: u64, rate: u64) {
     // Uniform in 0..rate by a multiply (Lemire), not a division.
-    let draw = || ((u128::from(crate::__private::random_u64()) * u128::from(rate)) >> 64) as u64;
+    let draw = || ((u128::from(crate::poll_context::random_u64()) * u128::from(rate)) >> 64) as u64;
     if let Some((count, total)) = table::weigh(parked, rate, draw) {
         table.add(key, count, total);
-    }
-}
-
-impl<W: Fn(*const Record) -> bool> Drop for PollScope<'_, W> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        with_current(|current| current.record.set(ptr::null()));
     }
 }
 

@@ -4,6 +4,7 @@
 use super::table::ParkTable;
 use super::ParkReason;
 use crate::loom::atomic::AtomicU32;
+use std::marker::PhantomData;
 use std::panic::Location;
 
 /// Without recording, a record keeps nothing.
@@ -78,26 +79,33 @@ impl Drop for WorkerTableGuard {
     fn drop(&mut self) {}
 }
 
-pub(crate) struct PollScope;
+/// Without recording, the poll context keeps no park state.
+pub(crate) struct Current;
 
-impl Drop for PollScope {
-    #[inline(always)]
-    fn drop(&mut self) {}
+impl Current {
+    pub(crate) const fn new() -> Current {
+        Current
+    }
 }
 
-impl PollScope {
+pub(crate) struct PollScope<'a, W>(PhantomData<(&'a Record, W)>);
+
+impl<'a, W: Fn(*const Record) -> bool> PollScope<'a, W> {
     /// # Safety
     /// As the recording build's `PollScope::enter` (nothing is read here).
     #[inline(always)]
     pub(crate) unsafe fn enter(
+        _current: &Current,
         _record: *const Record,
         _polls: &AtomicU32,
-        _woken: impl Fn(*const Record) -> bool,
-    ) -> PollScope {
-        PollScope
+        _woken: W,
+    ) -> PollScope<'a, W> {
+        PollScope(PhantomData)
     }
     #[inline(always)]
-    pub(crate) fn pending(&self) {}
+    pub(crate) fn pending(&self, _current: &Current) {}
+    #[inline(always)]
+    pub(crate) fn exit(_current: &Current) {}
 }
 
 pub(crate) fn now() -> u64 {

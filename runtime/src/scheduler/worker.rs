@@ -32,7 +32,6 @@ pub(crate) struct Worker {
     polling: Cell<bool>,
     is_searching: Cell<bool>,
     tick: Cell<u32>,
-    rng: Cell<u32>,
     parker: RefCell<Parker>,
 }
 
@@ -52,7 +51,6 @@ impl Worker {
             polling: Cell::new(false),
             is_searching: Cell::new(false),
             tick: Cell::new(0),
-            rng: Cell::new(0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B)),
             parker: RefCell::new(parker),
         }
     }
@@ -149,12 +147,7 @@ impl Worker {
     }
 
     fn next_rand(&self) -> u32 {
-        let mut x = self.rng.get();
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.rng.set(x);
-        x
+        (crate::poll_context::random_u64() >> 32) as u32
     }
 
     fn has_local_work(&self) -> bool {
@@ -211,6 +204,7 @@ impl Worker {
     }
 
     /// Queues a task woken on this worker.
+    #[inline]
     pub(super) fn schedule_local(&self, task: Notified<Handle>, is_yield: bool) {
         let polling = self.polling.get();
         let should_notify = if is_yield || !polling {

@@ -6,7 +6,8 @@ use super::raw::RawTask;
 use super::state::{Snapshot, State, TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule, Task};
-use crate::{coop, park};
+use crate::park;
+use crate::poll_context::TaskPoll;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
@@ -89,28 +90,26 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // SAFETY: the record is a field of this task's header, which lives for the whole poll
         // (we hold a reference to the task); `&raw const` keeps the header's provenance, so
         // `woken_since_poll` and `current_task_id` may step back from it to the header, and
-        // the scope gives `woken` only that record.
+        // the bracket gives `woken` only that record.
         let scope = unsafe {
-            park::PollScope::enter(&raw const header.record, &header.polls, |record| {
+            TaskPoll::enter(&raw const header.record, &header.polls, |record| {
                 // SAFETY: `record` is this header's record, as just said.
                 super::core::woken_since_poll(record)
             })
         };
         let core = self.core();
-        let result = coop::budget(|| {
-            panic::catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: we hold the RUNNING bit, so we own the stage; the future is never
-                // moved out of the cell while in `Stage::Running`.
-                core.stage.with_mut(|ptr| match unsafe { &mut *ptr } {
-                    Stage::Running(future) => {
-                        // SAFETY: the future lives in the task's heap cell and is dropped in
-                        // place, never moved, so it stays pinned.
-                        unsafe { std::pin::Pin::new_unchecked(future) }.poll(&mut cx)
-                    }
-                    _ => unreachable!("invariant: polled a task that is not running"),
-                })
-            }))
-        });
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: we hold the RUNNING bit, so we own the stage; the future is never
+            // moved out of the cell while in `Stage::Running`.
+            core.stage.with_mut(|ptr| match unsafe { &mut *ptr } {
+                Stage::Running(future) => {
+                    // SAFETY: the future lives in the task's heap cell and is dropped in
+                    // place, never moved, so it stays pinned.
+                    unsafe { std::pin::Pin::new_unchecked(future) }.poll(&mut cx)
+                }
+                _ => unreachable!("invariant: polled a task that is not running"),
+            })
+        }));
         let output = match result {
             Ok(Poll::Pending) => {
                 scope.pending();
@@ -119,7 +118,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             Ok(Poll::Ready(output)) => Ok(output),
             Err(panic) => Err(JoinError::panic(header.meta.id, panic)),
         };
-        drop(scope);
+        scope.ready();
         self.store_output(output);
         Poll::Ready(())
     }

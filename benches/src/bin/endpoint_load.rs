@@ -4,12 +4,13 @@
 //!
 //! ```sh
 //! cargo run --release -p benches --bin endpoint_load -- [TASKS] [CLIENTS] [SECONDS] [PATH…]
-//! # defaults: 1000000 64 10 /metrics /debug/pprof/goroutine?debug=1
+//! # defaults: 1000000 64 10 /metrics /debug/pprof/goroutine?debug=1; 0 clients: the floor
 //! ```
 //!
 //! For each path: requests answered (by status), p50 and p99 latency, the process's peak
 //! RSS above what it was before the load (`VmHWM`, reset between paths through
-//! `/proc/self/clear_refs`), and the worst lateness of the app's 1 ms sleeps. Each client
+//! `/proc/self/clear_refs`), and the worst lateness of the app's 1 ms sleeps, beside the
+//! same sleep's on a plain OS thread (the control: what the machine itself adds). Each client
 //! keeps its connection alive, as Prometheus and `ab -k` do; it reconnects when the endpoint
 //! closes it (after a streamed dump or an error such as `503`), and that connect counts in the
 //! request's latency.
@@ -169,17 +170,34 @@ fn main() {
         });
     }
 
+    // The control: the same 1 ms sleep on a plain OS thread at the workers' priority, outside
+    // the runtime. Lateness it shares with the app's timer is the machine's scheduling (the
+    // kernel's loopback work, other processes), not the runtime's.
+    let thread_late = Arc::new(AtomicU64::new(0));
+    let control = {
+        let (thread_late, stop) = (thread_late.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Relaxed) {
+                let start = Instant::now();
+                std::thread::sleep(Duration::from_millis(1));
+                let late = start.elapsed().saturating_sub(Duration::from_millis(1));
+                thread_late.fetch_max(late.as_nanos() as u64, Relaxed);
+            }
+        })
+    };
+
     println!(
         "endpoint_load: {tasks} parked tasks, {clients} clients, {seconds} s per path, {} workers\n",
         benches::workers()
     );
-    println!("| path | requests (200 / 503 / other) | p50 | p99 | peak RSS above idle | 1 ms sleep, worst late |");
-    println!("|---|---|---:|---:|---:|---:|");
+    println!("| path | requests (200 / 503 / other) | p50 | p99 | peak RSS above idle | 1 ms sleep, worst late | OS thread's 1 ms sleep, worst late |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
     for path in &paths {
         std::thread::sleep(Duration::from_millis(500));
         let idle_rss = status_kib("VmRSS:");
         reset_peak();
         worst_late.store(0, Relaxed);
+        thread_late.store(0, Relaxed);
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let workers: Vec<_> = (0..clients)
             .map(|_| {
@@ -207,17 +225,21 @@ fn main() {
                 latencies.push(latency);
             }
         }
+        // With no clients, the row is the machine's floor: the sleeps over `seconds` alone.
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
         latencies.sort();
         let peak = status_kib("VmHWM:").saturating_sub(idle_rss);
         println!(
-            "| `{path}` | {} ({ok} / {busy} / {other}) | {} | {} | {} MB | {} |",
+            "| `{path}` | {} ({ok} / {busy} / {other}) | {} | {} | {} MB | {} | {} |",
             latencies.len(),
             ms(percentile(&latencies, 0.5)),
             ms(percentile(&latencies, 0.99)),
             peak / 1024,
             ms(Duration::from_nanos(worst_late.load(Relaxed))),
+            ms(Duration::from_nanos(thread_late.load(Relaxed))),
         );
     }
     stop.store(true, Relaxed);
+    control.join().unwrap();
     drop(server);
 }

@@ -287,6 +287,13 @@ mod cache {
 
         struct Counted<const N: usize>(Arc<AtomicUsize>, [u8; N]);
 
+        /// A block handed to another thread to free. A pointer, not its address as an
+        /// integer: the block keeps its provenance, so miri can follow it into the depot.
+        struct Handed<T>(NonNull<T>);
+
+        // SAFETY: the allocating thread uses the block no more once it is handed over.
+        unsafe impl<T> Send for Handed<T> {}
+
         impl<const N: usize> Drop for Counted<N> {
             fn drop(&mut self) {
                 self.0.fetch_add(1, Relaxed);
@@ -339,13 +346,12 @@ mod cache {
             // the depot, and the allocating thread's next blocks come from there.
             const N: usize = MAGAZINE * 8;
             let drops = Arc::new(AtomicUsize::new(0));
-            let first: Vec<usize> = (0..N)
-                .map(|_| allocate(Counted(drops.clone(), [3; 200])).as_ptr() as usize)
+            let handed: Vec<Handed<Counted<200>>> = (0..N)
+                .map(|_| Handed(allocate(Counted(drops.clone(), [3; 200]))))
                 .collect();
-            let handed = first.clone();
+            let first: Vec<usize> = handed.iter().map(|p| p.0.as_ptr() as usize).collect();
             std::thread::spawn(move || {
-                for address in handed {
-                    let ptr = NonNull::new(address as *mut Counted<200>).unwrap();
+                for Handed(ptr) in handed {
                     // SAFETY: allocated by the test thread, handed over, used no more.
                     unsafe { deallocate(ptr) };
                 }
@@ -384,12 +390,11 @@ mod cache {
             const N: usize = MAGAZINE * (DEPOT_MAX + 6);
             let class = class_of(Layout::new::<Cell>()).unwrap();
             let drops = Arc::new(AtomicUsize::new(0));
-            let addresses: Vec<usize> = (0..N)
-                .map(|_| allocate(Counted::<424>(drops.clone(), [5; 424])).as_ptr() as usize)
+            let handed: Vec<Handed<Cell>> = (0..N)
+                .map(|_| Handed(allocate(Counted::<424>(drops.clone(), [5; 424]))))
                 .collect();
             std::thread::spawn(move || {
-                for address in addresses {
-                    let ptr = NonNull::new(address as *mut Cell).unwrap();
+                for Handed(ptr) in handed {
                     // SAFETY: allocated by the test thread, handed over, used no more.
                     unsafe { deallocate(ptr) };
                 }
@@ -455,9 +460,11 @@ mod cache {
             }
             let ptr = allocate(Bomb([0; 80]));
             let address = ptr.as_ptr() as usize;
-            let result = std::panic::catch_unwind(|| {
+            let handed = Handed(ptr);
+            let result = std::panic::catch_unwind(move || {
+                let Handed(ptr) = handed;
                 // SAFETY: from `allocate`, used no more.
-                unsafe { deallocate(NonNull::new(address as *mut Bomb).unwrap()) }
+                unsafe { deallocate(ptr) }
             });
             assert!(result.is_err());
             // Released to this thread's cache: the next block of the class is the same one.

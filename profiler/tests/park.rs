@@ -46,10 +46,14 @@ fn scene() -> (Runtime, Profile) {
     });
 
     for i in 0..2 {
-        wait_until(&rt, |p| parked(p, receiver.id(), ParkReason::ChanReceive));
+        wait_until(&rt, |p| {
+            test_support::task_parked_for(p, receiver.id(), ParkReason::ChanReceive)
+        });
         rt.block_on(tx.send(i)).unwrap();
     }
-    wait_until(&rt, |p| parked(p, selector.id(), ParkReason::Select));
+    wait_until(&rt, |p| {
+        test_support::task_parked_for(p, selector.id(), ParkReason::Select)
+    });
     rt.block_on(select_tx.send(1)).unwrap();
     wait_until(&rt, |p| {
         p.task(server.id()).is_some_and(|t| t.park().is_some())
@@ -64,13 +68,6 @@ fn scene() -> (Runtime, Profile) {
     let profile = wait_until(&rt, |p| p.is_empty());
     assert!(napper.is_finished());
     (rt, profile)
-}
-
-fn parked(profile: &Profile, id: runtime::TaskId, reason: ParkReason) -> bool {
-    profile
-        .task(id)
-        .and_then(|t| t.park())
-        .is_some_and(|p| p.reason() == reason)
 }
 
 /// Polls `rt.profile()` from this thread until `done` holds (at most ~10 s).

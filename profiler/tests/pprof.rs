@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use test_support::{task_parked_for as parked, wait_for};
 
 /// Channel ends the parked tasks wait on; dropping them would wake the tasks.
 type Keep = Vec<Box<dyn std::any::Any>>;
@@ -77,25 +78,6 @@ fn scene() -> (Runtime, Profile, Keep) {
         Box::new(select_tx),
     ];
     (rt, profile, keep)
-}
-
-fn parked(profile: &Profile, id: runtime::TaskId, reason: ParkReason) -> bool {
-    profile
-        .task(id)
-        .and_then(|t| t.park())
-        .is_some_and(|p| p.reason() == reason)
-}
-
-/// Polls the current runtime's profile until `done` holds (at most ~10 s).
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!("condition not reached:\n{}", runtime::profile());
 }
 
 /// The 1-based line marked `marker` in this file.

@@ -6,8 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-#[path = "../../runtime/tests/support/counting_alloc.rs"]
-mod counting_alloc;
+use test_support::{live_bytes, CountingAlloc};
+
+#[global_allocator]
+static ALLOCATOR: CountingAlloc = CountingAlloc;
 
 /// The heap count is process-wide: the tests of this binary take turns.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -72,7 +74,7 @@ fn a_thousand_snapshots_on_a_busy_runtime_neither_hang_nor_leak() {
     // Warm up the allocator's view of snapshot-sized buffers.
     let mut sink = Tally::default();
     profiler::text::write_tasks(&mut sink, &rt.profile()).unwrap();
-    let before = counting_alloc::live_bytes();
+    let before = live_bytes();
     for _ in 0..1_000 {
         let profile = rt.profile();
         assert!(
@@ -85,7 +87,7 @@ fn a_thousand_snapshots_on_a_busy_runtime_neither_hang_nor_leak() {
         profiler::text::write_tasks(&mut Tally::default(), &profile).unwrap();
         let _ = profiler::pprof::encode(&profile);
     }
-    let grown = counting_alloc::live_bytes() - before;
+    let grown = live_bytes() - before;
     stop.store(true, Relaxed);
     // Churning tasks come and go; 1,000 leaked snapshots would be megabytes.
     assert!(

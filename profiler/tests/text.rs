@@ -1,15 +1,15 @@
 //! The grouped (`debug=1`) and per-task (`debug=2`) dumps of a real runtime's profile,
 //! compared with golden files in `tests/golden/`.
 //!
-//! The scene is deterministic except for task ids and park durations, which
-//! [`normalize`] replaces; everything else (reasons, sites of this file, future types,
-//! states, parents) must match the golden exactly. `UPDATE_GOLDEN=1 cargo test -p profiler
-//! --test text` rewrites the golden files after an intended change.
+//! The scene is deterministic except for task ids and park durations, which [`normalize`]
+//! replaces; all else (reasons, sites of this file, future types, states, parents) must match
+//! the golden exactly. `UPDATE_GOLDEN=1 cargo test -p profiler --test text` rewrites them.
 
 use runtime::{ParkReason, Profile, TaskSnapshot, TaskState};
 use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
+use test_support::wait_for;
 
 /// Builds a one-worker runtime whose tasks wait in every shape the dumps render, and
 /// snapshots it from a task: that task is `running` and the task it spawned just before
@@ -49,18 +49,6 @@ fn scene() -> Profile {
     let profile = rt.block_on(snapshot).unwrap();
     drop((send_rx, recv_tx, select_tx, child_tx));
     profile
-}
-
-/// Polls the current runtime's profile until `done` holds (at most ~10 s).
-async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
-    for _ in 0..5_000 {
-        let profile = runtime::profile();
-        if done(&profile) {
-            return profile;
-        }
-        runtime::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!("condition not reached:\n{}", runtime::profile());
 }
 
 /// Replaces what changes from run to run in a dump, as these regexes would:

@@ -1,8 +1,8 @@
 //! Regressions around the blocking pool: dropping the runtime from inside its own
 //! `spawn_blocking`, and foreign executors inside blocking closures.
 
-mod support;
-use support::within;
+use support::finishes_within;
+use test_support as support;
 
 use std::future::Future;
 use std::pin::pin;
@@ -17,7 +17,7 @@ use std::time::Duration;
 /// joining the current thread, as `Runtime::drop` still does for a worker.)
 #[test]
 fn dropping_the_runtime_inside_its_own_spawn_blocking_returns() {
-    within(10, || {
+    finishes_within(10, || {
         let rt = runtime::Builder::new().worker_threads(1).build().unwrap();
         let (tx, rx) = mpsc::channel::<runtime::Runtime>();
         let (done_tx, done_rx) = mpsc::channel();
@@ -58,7 +58,7 @@ fn foreign_block_on<F: Future>(fut: F) -> F::Output {
 /// 128 ready operations and then livelocks. tokio turns the budget off for blocking tasks.
 #[test]
 fn a_foreign_executor_inside_spawn_blocking_is_not_budgeted() {
-    within(10, || {
+    finishes_within(10, || {
         let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
         rt.block_on(async {
             let joins: Vec<_> = (0..300).map(|i| runtime::spawn(async move { i })).collect();

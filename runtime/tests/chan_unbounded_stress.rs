@@ -5,8 +5,8 @@
 //! Run it in release mode too (`cargo test -p runtime --release --test chan_unbounded_stress`):
 //! that is where the races are.
 
-mod support;
-use support::within;
+use support::finishes_within;
+use test_support as support;
 
 use runtime::chan;
 use std::collections::HashSet;
@@ -17,7 +17,7 @@ const RECEIVERS: usize = 4;
 
 #[test]
 fn many_producers_several_receivers_lose_and_duplicate_nothing() {
-    let seen = within(120, || {
+    let seen = finishes_within(120, || {
         let rt = runtime::Builder::new().worker_threads(4).build().unwrap();
         rt.block_on(async {
             let (tx, rx) = chan::unbounded::<usize>();
@@ -107,7 +107,7 @@ fn many_producers_several_receivers_lose_and_duplicate_nothing() {
 #[test]
 fn sends_racing_the_close_leave_no_value_behind() {
     use std::sync::{Arc, Barrier};
-    within(120, || {
+    finishes_within(120, || {
         for round in 0..2_000 {
             let probe = Arc::new(());
             let (tx, rx) = chan::unbounded::<Arc<()>>();

@@ -3,7 +3,7 @@
 
 #![cfg(feature = "hyper")]
 
-mod support;
+use test_support as support;
 
 use http_body_util::{BodyExt as _, Empty, Full};
 use hyper::body::{Bytes, Incoming};

@@ -3,7 +3,7 @@
 
 #![cfg(all(feature = "tokio-io", feature = "futures-io"))]
 
-mod support;
+use test_support as support;
 
 use futures_util::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use futures_util::{SinkExt as _, StreamExt as _};

@@ -1,7 +1,7 @@
 //! `runtime::context`: Go's context semantics, and how a task waiting on one shows in a profile.
 
-mod support;
 use support::wait_for;
+use test_support as support;
 
 use runtime::context::{Context, ContextError};
 use runtime::{ParkReason, Profile, TaskId};

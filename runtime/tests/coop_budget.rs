@@ -1,8 +1,8 @@
 //! The cooperative budget throttles task polls only: not `block_on` nested in a blocking
 //! closure, and never a `timeout` whose wrapped future spends the budget.
 
-mod support;
-use support::within;
+use support::finishes_within;
+use test_support as support;
 
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ fn rt(workers: usize) -> runtime::Runtime {
 /// ready operations every leaf future returns Pending forever (the budget is never refilled).
 #[test]
 fn block_on_inside_spawn_blocking_is_not_budgeted() {
-    within(10, || {
+    finishes_within(10, || {
         let rt = rt(2);
         let handle = rt.handle().clone();
         rt.block_on(async move {
@@ -38,7 +38,7 @@ fn block_on_inside_spawn_blocking_is_not_budgeted() {
 /// Same, with join handles (a very common shape: spawn N, then await them all).
 #[test]
 fn block_on_inside_spawn_blocking_can_join_many_tasks() {
-    within(10, || {
+    finishes_within(10, || {
         let rt = rt(2);
         let handle = rt.handle().clone();
         rt.block_on(async move {
@@ -65,7 +65,7 @@ fn block_on_inside_spawn_blocking_can_join_many_tasks() {
 /// Pending before it looks at the deadline, every poll, forever.
 #[test]
 fn timeout_fires_around_a_budget_exhausting_future() {
-    within(10, || {
+    finishes_within(10, || {
         let rt = rt(1);
         rt.block_on(async {
             runtime::spawn(async {

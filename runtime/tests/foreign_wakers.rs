@@ -3,8 +3,8 @@
 //! their reason and site, and their parks are counted when they resume: the record must not
 //! depend on `cx.waker()` being the task's own.
 
-mod support;
 use support::{parked, wait_for};
+use test_support as support;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use runtime::ParkReason;

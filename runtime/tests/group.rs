@@ -1,7 +1,7 @@
 //! `runtime::task::Group`: Go's errgroup — first error, derived context, limits, panics, drop.
 
-mod support;
 use support::wait_for;
+use test_support as support;
 
 use runtime::context::{Context, ContextError};
 use runtime::task::Group;

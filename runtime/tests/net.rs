@@ -1,6 +1,6 @@
 //! `runtime::net`: TCP and UDP over loopback, and the `IO wait` parks they record.
 
-mod support;
+use test_support as support;
 
 use runtime::net::{TcpListener, TcpStream, UdpSocket};
 use runtime::{Profile, TaskId, TaskSnapshot};

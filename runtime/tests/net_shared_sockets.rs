@@ -1,14 +1,14 @@
 //! Several tasks waiting on one socket through `&self` (UDP, a listener) are all woken.
 
-mod support;
-use support::within;
+use support::finishes_within;
+use test_support as support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
 fn two_tasks_receiving_on_one_udp_socket_both_get_datagrams() {
-    within(10, || {
+    finishes_within(10, || {
         let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
         rt.block_on(async {
             let sock = Arc::new(runtime::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
@@ -37,7 +37,7 @@ fn two_tasks_receiving_on_one_udp_socket_both_get_datagrams() {
 
 #[test]
 fn two_tasks_accepting_on_one_listener_both_get_connections() {
-    within(10, || {
+    finishes_within(10, || {
         let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
         rt.block_on(async {
             let listener = Arc::new(

@@ -1,7 +1,7 @@
 //! `runtime::park::set_profile_rate`: Go's block-profile rate for the park-time table. The
 //! rate is process-wide, so these tests run in their own binary, one at a time.
 
-mod support;
+use test_support as support;
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -2,8 +2,8 @@
 // Park records are what this file checks: nothing to check with recording compiled out.
 #![cfg(feature = "profiling")]
 
-mod support;
 use support::{parked, wait_for};
+use test_support as support;
 
 use runtime::{ParkReason, ParkSite, Profile};
 use std::future::{poll_fn, Future};

@@ -3,7 +3,7 @@
 // The groups are keyed by park records: with recording compiled out, there are none to check.
 #![cfg(feature = "profiling")]
 
-mod support;
+use test_support as support;
 
 use runtime::{ParkReason, TaskState};
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! Stress of the idle/searching/park protocol and of shutdown racing spawns and wakes: no lost
 //! wakeup, every `JoinHandle` resolves.
 
-mod support;
-use support::within;
+use support::finishes_within;
+use test_support as support;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -43,7 +43,7 @@ impl Future for WaitFlag {
 #[test]
 fn remote_spawns_into_an_idle_runtime_always_run() {
     for workers in [1, 2, 3, 4] {
-        within(60, move || {
+        finishes_within(60, move || {
             let rt = runtime::Builder::new()
                 .worker_threads(workers)
                 .build()
@@ -66,7 +66,7 @@ fn remote_spawns_into_an_idle_runtime_always_run() {
 #[test]
 fn remote_wakes_of_parked_tasks_always_run() {
     for workers in [1, 2, 4] {
-        within(60, move || {
+        finishes_within(60, move || {
             let rt = runtime::Builder::new()
                 .worker_threads(workers)
                 .build()
@@ -103,7 +103,7 @@ fn remote_wakes_of_parked_tasks_always_run() {
 /// queue paths); every hop must happen.
 #[test]
 fn cross_worker_chains_complete() {
-    within(120, || {
+    finishes_within(120, || {
         let rt = runtime::Builder::new().worker_threads(4).build().unwrap();
         rt.block_on(async {
             for _ in 0..5000 {
@@ -131,7 +131,7 @@ fn cross_worker_chains_complete() {
 #[test]
 fn shutdown_racing_remote_spawns_and_wakes_resolves_every_join_handle() {
     for round in 0..200 {
-        within(20, move || {
+        finishes_within(20, move || {
             let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
             let handle = rt.handle().clone();
             let stop = Arc::new(AtomicBool::new(false));
@@ -179,7 +179,7 @@ fn shutdown_racing_remote_spawns_and_wakes_resolves_every_join_handle() {
 /// run, including while a worker is stuck in a blocking poll.
 #[test]
 fn batches_of_driver_wakes_always_run() {
-    within(120, || {
+    finishes_within(120, || {
         for workers in [2, 4] {
             let rt = runtime::Builder::new()
                 .worker_threads(workers)

@@ -6,8 +6,8 @@
 //! and calls `ctrl_c` before sending any (until then `SIGINT` would kill the process).
 #![cfg(unix)]
 
-mod support;
 use support::{parked, wait_for};
+use test_support as support;
 
 use runtime::signal::ctrl_c;
 use runtime::time::timeout;

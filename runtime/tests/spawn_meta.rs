@@ -2,8 +2,8 @@
 // Parents are part of the park record: needs recording.
 #![cfg(feature = "profiling")]
 
-mod support;
 use support::wait_for;
+use test_support as support;
 
 use runtime::TaskState;
 use std::time::Duration;

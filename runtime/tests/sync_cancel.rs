@@ -1,8 +1,8 @@
 //! Dropping a parked `runtime::sync` future loses nothing: permits, locks and `notify_one`s
 //! it had been handed go to the next waiter, and its waker does not stay registered.
 
-mod support;
-use support::wait_for;
+use support::{wait_for, within};
+use test_support as support;
 
 use runtime::sync::{Mutex, Notify, RwLock, Semaphore, WaitGroup};
 use runtime::{JoinHandle, TaskId};
@@ -23,13 +23,6 @@ async fn abort_parked<T>(task: JoinHandle<T>) {
     task.abort();
     let error = within(task).await.err().expect("aborted while parked");
     assert!(error.is_cancelled());
-}
-
-/// Awaits `future`, failing instead of hanging if it takes more than 10 s.
-async fn within<F: Future>(future: F) -> F::Output {
-    runtime::time::timeout(Duration::from_secs(10), future)
-        .await
-        .expect("did not complete within 10 s: a permit or wake-up was lost")
 }
 
 /// A waker that counts its wakes; its `Arc` count tells whether anyone still holds it.

@@ -3,8 +3,8 @@
 // Park reasons are what this file checks: nothing to check with recording compiled out.
 #![cfg(feature = "profiling")]
 
-mod support;
 use support::{parked, wait_for};
+use test_support as support;
 
 use runtime::sync::{Mutex, Notify, RwLock, Semaphore, WaitGroup};
 use runtime::JoinHandle;

@@ -1,8 +1,8 @@
 //! What a user relies on from `runtime::sync`: mutual exclusion, FIFO hand-off, semaphore
 //! fairness, close, reader/writer sharing, Notify's permit rules and WaitGroup's counter.
 
-mod support;
-use support::{parked, wait_for};
+use support::{parked, wait_for, within};
+use test_support as support;
 
 use runtime::sync::{AcquireError, Mutex, Notify, RwLock, Semaphore, TryAcquireError, WaitGroup};
 use runtime::TaskId;
@@ -11,17 +11,9 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 async fn wait_parked(id: TaskId) {
     wait_for(|p| parked(p, id)).await;
-}
-
-/// Awaits `future`, failing instead of hanging if it takes more than 10 s.
-async fn within<F: Future>(future: F) -> F::Output {
-    runtime::time::timeout(Duration::from_secs(10), future)
-        .await
-        .expect("did not complete within 10 s")
 }
 
 /// One poll with a waker that does nothing.

@@ -6,8 +6,8 @@
 //! Run it in release mode too (`cargo test -p runtime --release --test sync_semaphore_stress`):
 //! that is where the races are.
 
-mod support;
-use support::within;
+use support::finishes_within;
+use test_support as support;
 
 use runtime::sync::Semaphore;
 use std::future::{poll_fn, Future};
@@ -50,7 +50,7 @@ impl Held {
 
 #[test]
 fn random_counts_never_exceed_the_permits_and_all_come_back() {
-    within(60, || {
+    finishes_within(60, || {
         let rt = runtime::Builder::new().worker_threads(4).build().unwrap();
         rt.block_on(async {
             let semaphore = Arc::new(Semaphore::new(PERMITS as usize));

@@ -1,6 +1,6 @@
 //! `runtime::task_counts()`: the counts a metrics scrape reads, without a snapshot.
 
-mod support;
+use test_support as support;
 
 use runtime::{ParkReason, TaskState};
 use std::time::Duration;

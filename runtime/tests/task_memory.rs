@@ -1,8 +1,10 @@
 //! 100,000 tasks spawned and completed: none left in the profile, their memory returned.
 //! Alone in its binary so that the allocation count sees no other test.
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
+use test_support::{live_bytes, CountingAlloc};
+
+#[global_allocator]
+static ALLOCATOR: CountingAlloc = CountingAlloc;
 
 const TASKS: usize = 100_000;
 
@@ -15,7 +17,7 @@ fn spawned_and_completed_tasks_leave_nothing_behind() {
             runtime::spawn(async {}).await.unwrap();
         }
     });
-    let before = counting_alloc::live_bytes();
+    let before = live_bytes();
     rt.block_on(async {
         let handles: Vec<_> = (0..TASKS)
             .map(|i| {
@@ -32,7 +34,7 @@ fn spawned_and_completed_tasks_leave_nothing_behind() {
         assert_eq!(sum, TASKS * (TASKS - 1) / 2);
         assert_eq!(runtime::profile().len(), 0);
     });
-    let after = counting_alloc::live_bytes();
+    let after = live_bytes();
     // Each task is a few hundred bytes: 100,000 leaked would be tens of MB. Allow what the
     // work-stealing queues keep as buffers and what the task cell cache keeps (at most 512
     // cells of one class in its depot plus two magazines per thread: well under 1 MiB here).

@@ -1,8 +1,8 @@
 //! Hammers the task state machine (abort / wake / join / drop / shutdown races) so that a
 //! reference-count or ownership error shows up as a crash, a double drop or a leak.
 
-mod support;
-use support::within;
+use support::finishes_within;
+use test_support as support;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,7 +42,7 @@ impl Future for Flappy {
 
 #[test]
 fn abort_wake_join_drop_races() {
-    within(120, || {
+    finishes_within(120, || {
         for round in 0..60 {
             let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
             let slot: Arc<Mutex<Vec<Waker>>> = Arc::default();

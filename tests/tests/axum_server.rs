@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tests::{groups, site};
+use test_support::{groups, site};
 
 const LEAK_SERVER: &str = include_str!("../../examples/leak_server.rs");
 const AXUM_SERVER: &str = include_str!("../../examples/axum_server.rs");

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tests::groups;
+use test_support::groups;
 
 const HITS: usize = 3;
 const SOURCE: &str = include_str!("../../examples/leak_server.rs");
@@ -42,7 +42,7 @@ fn raw(addr: SocketAddr, request: &[u8]) -> (u16, String) {
 /// `examples/leak_server.rs:L:C` of `needle` on the first line containing `marker` after the
 /// line containing `anchor`.
 fn site(anchor: &str, marker: &str, needle: &str) -> String {
-    tests::site(SOURCE, "examples/leak_server.rs", anchor, marker, needle)
+    test_support::site(SOURCE, "examples/leak_server.rs", anchor, marker, needle)
 }
 
 fn delta(

@@ -1,16 +1,18 @@
 //! A global allocator that counts live heap bytes, for tests that check memory comes back.
-//! Shared by `runtime/tests/task_memory.rs` and `profiler/tests/scale.rs` through `#[path]`;
-//! a binary that includes it counts every allocation, so such tests live alone in theirs.
+//! A test binary installs it with
+//! `#[global_allocator] static ALLOCATOR: CountingAlloc = CountingAlloc;`; it then counts
+//! every allocation of the binary, so such tests live alone in theirs.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 
-struct Counting;
+/// The system allocator, counting the bytes it has live.
+pub struct CountingAlloc;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 
 // SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
+unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size() as isize, Relaxed);
         // SAFETY: same contract as ours.
@@ -23,10 +25,8 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Heap bytes allocated and not yet freed, process-wide.
+/// Heap bytes allocated and not yet freed through [`CountingAlloc`], process-wide (0 if the
+/// binary did not install it).
 pub fn live_bytes() -> isize {
     LIVE.load(Relaxed)
 }

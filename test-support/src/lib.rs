@@ -1,8 +1,15 @@
-//! Helpers shared by the runtime's integration tests (`mod support;` in each).
+//! Helpers shared by the tests of every crate in the workspace: waiting on the profile
+//! without assuming the machine's speed, failing instead of hanging, reading park rows,
+//! locating `#[track_caller]` sites in source, counting live heap bytes.
 
-#![allow(dead_code)] // each test binary uses its own subset
+mod counting_alloc;
+mod text;
+
+pub use counting_alloc::{live_bytes, CountingAlloc};
+pub use text::{groups, site};
 
 use runtime::{ParkReason, ParkSite, Profile, TaskId, TaskSnapshot, TaskState};
+use std::future::Future;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -39,15 +46,30 @@ pub fn parked_for(task: &TaskSnapshot, reason: ParkReason) -> bool {
         && (!runtime::park::ENABLED || task.park().is_some_and(|p| p.reason() == reason))
 }
 
+/// Task `id` of `profile` is parked for `reason` (see [`parked_for`]).
+pub fn task_parked_for(profile: &Profile, id: TaskId, reason: ParkReason) -> bool {
+    profile
+        .task(id)
+        .is_some_and(|task| parked_for(task, reason))
+}
+
 /// Runs `f` on a thread and fails (instead of hanging) if it does not finish in `secs`: for
-/// tests whose failure mode is a deadlock.
-pub fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+/// tests whose failure mode is a deadlock of the whole runtime.
+pub fn finishes_within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
     rx.recv_timeout(Duration::from_secs(secs))
         .expect("hung: did not finish in time")
+}
+
+/// Awaits `future` on the runtime's timer, failing instead of hanging if it takes more than
+/// 10 s: for tests whose failure mode is a lost permit or wake-up.
+pub async fn within<F: Future>(future: F) -> F::Output {
+    runtime::time::timeout(Duration::from_secs(10), future)
+        .await
+        .expect("did not complete within 10 s: a permit or wake-up was lost")
 }
 
 /// The park-time table's rows for sites of `file` on `lines`.

@@ -1,5 +1,5 @@
 //! The driver: one `mio::Poll` for socket readiness plus the timer wheel, turned by whichever
-//! idle worker holds it (see `scheduler::park`), and without blocking by busy workers
+//! idle worker holds it (see `scheduler::sleep`), and without blocking by busy workers
 //! between tasks. No thread of its own, no thread per timer.
 
 use crate::io::IoDriver;
@@ -48,20 +48,20 @@ impl Driver {
         Ok((driver, handle))
     }
 
-    /// Waits for I/O, the next timer, an unpark or `timeout`, whichever comes first, then
+    /// Waits for I/O, the next timer, an interrupt or `timeout`, whichever comes first, then
     /// wakes the tasks whose sockets became ready and whose timers expired. Returns whether a
     /// timer is due within [`HANDOFF_HORIZON`]: then a worker leaving the driver to run tasks
     /// hands it on, so that a long poll does not hold that timer up.
-    pub(crate) fn park(&mut self, timeout: Option<Duration>) -> bool {
+    pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> bool {
         let handle = &*self.handle;
-        let timeout = handle.time.before_park(timeout);
+        let timeout = handle.time.before_turn(timeout);
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             // Nothing a task did can cause this; keep the runtime alive and report it.
             Err(error) => eprintln!("parkade: polling the I/O driver failed: {error}"),
         }
-        handle.time.after_park();
+        handle.time.after_turn();
         handle.io.dispatch(&self.events, WAKE_TOKEN);
         handle.time.fire_expired(HANDOFF_HORIZON)
     }
@@ -75,8 +75,8 @@ pub(crate) fn wake_contained(waker: std::task::Waker) {
 }
 
 impl Handle {
-    /// Interrupts a worker blocked in `Driver::park`.
-    pub(crate) fn unpark(&self) {
+    /// Interrupts a worker blocked in `Driver::turn`.
+    pub(crate) fn interrupt(&self) {
         if let Err(error) = self.waker.wake() {
             eprintln!("parkade: waking the I/O driver failed: {error}");
         }

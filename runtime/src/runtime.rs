@@ -4,7 +4,7 @@ use crate::driver::Driver;
 use crate::loom::Arc as LoomArc;
 use crate::profile::Profile;
 use crate::scheduler::worker::Worker;
-use crate::scheduler::{context, BlockingPool, EnterGuard, Handle, Parker, Shared, SharedDriver};
+use crate::scheduler::{context, BlockingPool, EnterGuard, Handle, Shared, SharedDriver, Sleeper};
 use crate::task::JoinHandle;
 use std::future::Future;
 use std::io;
@@ -99,12 +99,12 @@ impl Builder {
         let queues: Vec<_> = (0..workers)
             .map(|_| crossbeam_deque::Worker::new_fifo())
             .collect();
-        let parkers: Vec<_> = (0..workers)
-            .map(|_| Parker::new(shared_driver.clone()))
+        let sleepers: Vec<_> = (0..workers)
+            .map(|_| Sleeper::new(shared_driver.clone()))
             .collect();
         let shared = Shared::new(
             queues.iter().map(|q| q.stealer()).collect(),
-            parkers.iter().map(|p| p.unparker()).collect(),
+            sleepers.iter().map(|p| p.rouser()).collect(),
             driver_handle,
             shared_driver,
             blocking,
@@ -117,11 +117,11 @@ impl Builder {
             handle: handle.clone(),
             threads: Vec::with_capacity(workers),
         };
-        for (index, (queue, parker)) in queues.into_iter().zip(parkers).enumerate() {
+        for (index, (queue, sleeper)) in queues.into_iter().zip(sleepers).enumerate() {
             let handle = handle.clone();
             let thread = thread::Builder::new()
                 .name(self.thread_name.clone())
-                .spawn(move || Worker::new(handle, index, queue, parker).run())?;
+                .spawn(move || Worker::new(handle, index, queue, sleeper).run())?;
             // On error `runtime` drops here and shuts down the threads already started.
             runtime.threads.push(thread);
         }

@@ -140,38 +140,13 @@ impl<T> WaitList<T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fifo_with_removal_from_the_middle() {
-        let mut list = WaitList::new();
-        let a = list.push_back('a');
-        let b = list.push_back('b');
-        let c = list.push_back('c');
-        assert_eq!(list.len(), 3);
-        assert_eq!(list.remove(b), Some('b'));
-        assert_eq!(list.front_mut(), Some(&mut 'a'));
-        assert_eq!(list.pop_front(), Some('a'));
-        assert_eq!(list.remove(a), None, "already popped");
-        assert_eq!(list.remove(c), Some('c'));
-        assert!(list.is_empty());
-        let d = list.push_back('d');
-        assert_eq!(list.get_mut(b), None, "stale key, slot reused");
-        assert_eq!(list.get_mut(d), Some(&mut 'd'));
-        assert_eq!(list.drain().collect::<Vec<_>>(), vec!['d']);
-        assert!(list.head == NONE && list.tail == NONE);
-    }
-
-    #[test]
-    fn removing_head_and_tail_keeps_links() {
-        let mut list = WaitList::new();
-        let keys: Vec<_> = (0..5).map(|i| list.push_back(i)).collect();
-        assert_eq!(list.remove(keys[0]), Some(0));
-        assert_eq!(list.remove(keys[4]), Some(4));
-        list.push_back(5);
-        assert_eq!(list.drain().collect::<Vec<_>>(), vec![1, 2, 3, 5]);
+/// Leaves a parked waiter's stored waker waking whoever polled it last: a clone only when the
+/// waker changed (the future moved to another task, or is polled under a combinator's waker).
+/// Every leaf future re-polled while queued calls this.
+#[inline]
+pub(crate) fn refresh_waker(stored: &mut Waker, current: &Waker) {
+    if !stored.will_wake(current) {
+        *stored = current.clone();
     }
 }
 
@@ -221,5 +196,40 @@ impl Extend<Waker> for Wakeups {
         for waker in wakers {
             self.push(waker);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_with_removal_from_the_middle() {
+        let mut list = WaitList::new();
+        let a = list.push_back('a');
+        let b = list.push_back('b');
+        let c = list.push_back('c');
+        assert_eq!(list.len(), 3);
+        assert_eq!(list.remove(b), Some('b'));
+        assert_eq!(list.front_mut(), Some(&mut 'a'));
+        assert_eq!(list.pop_front(), Some('a'));
+        assert_eq!(list.remove(a), None, "already popped");
+        assert_eq!(list.remove(c), Some('c'));
+        assert!(list.is_empty());
+        let d = list.push_back('d');
+        assert_eq!(list.get_mut(b), None, "stale key, slot reused");
+        assert_eq!(list.get_mut(d), Some(&mut 'd'));
+        assert_eq!(list.drain().collect::<Vec<_>>(), vec!['d']);
+        assert!(list.head == NONE && list.tail == NONE);
+    }
+
+    #[test]
+    fn removing_head_and_tail_keeps_links() {
+        let mut list = WaitList::new();
+        let keys: Vec<_> = (0..5).map(|i| list.push_back(i)).collect();
+        assert_eq!(list.remove(keys[0]), Some(0));
+        assert_eq!(list.remove(keys[4]), Some(4));
+        list.push_back(5);
+        assert_eq!(list.drain().collect::<Vec<_>>(), vec![1, 2, 3, 5]);
     }
 }

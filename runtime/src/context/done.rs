@@ -4,7 +4,7 @@ use super::node::Node;
 use crate::coop;
 use crate::park::{self, ParkReason};
 use crate::time::Sleep;
-use crate::waitlist::WaitKey;
+use crate::waitlist::{refresh_waker, WaitKey};
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -73,11 +73,7 @@ impl Future for Done<'_> {
                 return Poll::Ready(());
             }
             match this.waiter.and_then(|key| state.waiters.get_mut(key)) {
-                Some(waker) => {
-                    if !waker.will_wake(cx.waker()) {
-                        waker.clone_from(cx.waker());
-                    }
-                }
+                Some(waker) => refresh_waker(waker, cx.waker()),
                 None => this.waiter = Some(state.waiters.push_back(cx.waker().clone())),
             }
         }

@@ -1,20 +1,20 @@
-//! Which workers are parked, and how many are searching for work to steal.
+//! Which workers sleep, and how many are searching for work to steal.
 //!
 //! Waking a worker for every new task would thrash; waking none loses work. The protocol
-//! (tokio's) keeps at most half the workers searching, wakes a parked worker only when none
-//! is searching, and makes the last searcher to park re-check every queue, so that a task
+//! (tokio's) keeps at most half the workers searching, wakes a sleeping worker only when none
+//! is searching, and makes the last searcher to sleep re-check every queue, so that a task
 //! pushed while workers go to sleep is always seen by someone.
 
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{lock, Mutex};
 
-/// `num_unparked << UNPARKED_SHIFT | num_searching`.
-const UNPARKED_SHIFT: usize = 16;
-const SEARCHING_MASK: usize = (1 << UNPARKED_SHIFT) - 1;
+/// `num_awake << AWAKE_SHIFT | num_searching`.
+const AWAKE_SHIFT: usize = 16;
+const SEARCHING_MASK: usize = (1 << AWAKE_SHIFT) - 1;
 
 pub(super) struct Idle {
     state: AtomicUsize,
-    /// Indices of parked workers. Locked for every park and targeted unpark.
+    /// Indices of sleeping workers. Locked for every sleep and targeted rouse.
     sleepers: Mutex<Vec<usize>>,
     num_workers: usize,
 }
@@ -22,13 +22,13 @@ pub(super) struct Idle {
 impl Idle {
     pub(super) fn new(num_workers: usize) -> Idle {
         Idle {
-            state: AtomicUsize::new(num_workers << UNPARKED_SHIFT),
+            state: AtomicUsize::new(num_workers << AWAKE_SHIFT),
             sleepers: Mutex::new(Vec::with_capacity(num_workers)),
             num_workers,
         }
     }
 
-    /// The worker to wake for new work, if one should be woken. The caller must unpark it.
+    /// The worker to wake for new work, if one should be woken. The caller must rouse it.
     pub(super) fn worker_to_notify(&self) -> Option<usize> {
         if !self.notify_should_wakeup() {
             return None;
@@ -39,15 +39,15 @@ impl Idle {
         }
         let worker = sleepers.pop()?;
         // The woken worker starts out searching.
-        self.state.fetch_add(1 << UNPARKED_SHIFT | 1, SeqCst);
+        self.state.fetch_add(1 << AWAKE_SHIFT | 1, SeqCst);
         Some(worker)
     }
 
     /// Returns true if the worker was the last searcher: it must then check every queue once
     /// more before sleeping.
-    pub(super) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+    pub(super) fn transition_worker_to_sleeping(&self, worker: usize, is_searching: bool) -> bool {
         let mut sleepers = lock(&self.sleepers);
-        let dec = 1 << UNPARKED_SHIFT | usize::from(is_searching);
+        let dec = 1 << AWAKE_SHIFT | usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(worker);
         is_searching && prev & SEARCHING_MASK == 1
@@ -73,24 +73,24 @@ impl Idle {
 
     /// Takes `worker` off the sleeper list if it is on it (woken by something other than a
     /// notification, e.g. I/O). Returns true if it was there.
-    pub(super) fn unpark_worker_by_id(&self, worker: usize) -> bool {
+    pub(super) fn rouse_worker_by_id(&self, worker: usize) -> bool {
         let mut sleepers = lock(&self.sleepers);
         match sleepers.iter().position(|&w| w == worker) {
             Some(index) => {
                 sleepers.swap_remove(index);
-                self.state.fetch_add(1 << UNPARKED_SHIFT, SeqCst);
+                self.state.fetch_add(1 << AWAKE_SHIFT, SeqCst);
                 true
             }
             None => false,
         }
     }
 
-    pub(super) fn is_parked(&self, worker: usize) -> bool {
+    pub(super) fn is_sleeping(&self, worker: usize) -> bool {
         lock(&self.sleepers).contains(&worker)
     }
 
     fn notify_should_wakeup(&self) -> bool {
         let state = self.state.fetch_add(0, SeqCst);
-        state & SEARCHING_MASK == 0 && (state >> UNPARKED_SHIFT) < self.num_workers
+        state & SEARCHING_MASK == 0 && (state >> AWAKE_SHIFT) < self.num_workers
     }
 }

@@ -5,17 +5,17 @@
 //! (message passing ping-pongs without a queue round trip; capped at `MAX_LIFO_POLLS` in a
 //! row so it cannot starve the queue). Tasks scheduled from outside the workers go to a
 //! global injector, which workers check every `GLOBAL_QUEUE_INTERVAL` ticks for fairness.
-//! Idle workers park on the driver or a condvar (`park.rs`); `idle.rs` decides whom to wake.
+//! Idle workers sleep on the driver or a condvar (`sleep.rs`); `idle.rs` decides whom to wake.
 
 mod blocking;
 pub(crate) mod context;
 mod idle;
-mod park;
+mod sleep;
 pub(crate) mod worker;
 
 pub(crate) use blocking::BlockingPool;
 pub use context::EnterGuard;
-pub(crate) use park::{Parker, SharedDriver, Unparker};
+pub(crate) use sleep::{Rouser, SharedDriver, Sleeper};
 
 use crate::driver;
 use crate::loom::atomic::{fence, AtomicBool, Ordering::*};
@@ -53,7 +53,7 @@ pub(crate) struct Shared {
 /// What other threads may do to a worker: steal from it and wake it.
 struct Remote {
     stealer: Stealer<Notified<Handle>>,
-    unparker: Unparker,
+    rouser: Rouser,
 }
 
 /// The error of [`Handle::try_current`].
@@ -203,7 +203,7 @@ impl Schedule for Handle {
 impl Shared {
     pub(crate) fn new(
         stealers: Vec<Stealer<Notified<Handle>>>,
-        unparkers: Vec<Unparker>,
+        rousers: Vec<Rouser>,
         driver: Arc<driver::Handle>,
         shared_driver: crate::loom::Arc<SharedDriver>,
         blocking: BlockingPool,
@@ -212,8 +212,8 @@ impl Shared {
         Shared {
             remotes: stealers
                 .into_iter()
-                .zip(unparkers)
-                .map(|(stealer, unparker)| Remote { stealer, unparker })
+                .zip(rousers)
+                .map(|(stealer, rouser)| Remote { stealer, rouser })
                 .collect(),
             injector: Injector::new(),
             idle: Idle::new(workers),
@@ -253,7 +253,7 @@ impl Shared {
 
     fn schedule_remote(&self, task: Notified<Handle>) {
         self.injector.push(task);
-        self.notify_parked();
+        self.rouse_sleeper();
         // A push racing with shutdown's final drain must not strand its task (and, through
         // the task's handle, this whole runtime) in the injector.
         fence(SeqCst);
@@ -262,18 +262,18 @@ impl Shared {
         }
     }
 
-    fn notify_parked(&self) {
+    fn rouse_sleeper(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
-            self.remotes[index].unparker.unpark();
+            self.remotes[index].rouser.rouse();
         }
     }
 
-    /// Called by the last searcher before it parks.
+    /// Called by the last searcher before it sleeps.
     fn notify_if_work_pending(&self) {
         let pending =
             self.remotes.iter().any(|r| !r.stealer.is_empty()) || !self.injector.is_empty();
         if pending {
-            self.notify_parked();
+            self.rouse_sleeper();
         }
     }
 
@@ -322,7 +322,7 @@ impl Shared {
             return false;
         }
         for remote in self.remotes.iter() {
-            remote.unparker.unpark();
+            remote.rouser.rouse();
         }
         true
     }

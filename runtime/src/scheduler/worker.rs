@@ -1,6 +1,6 @@
-//! A worker thread's loop: run local work, steal, park.
+//! A worker thread's loop: run local work, steal, sleep.
 
-use super::park::Parker;
+use super::sleep::Sleeper;
 use super::{context, Handle, Shared};
 use crate::park;
 use crate::task::Notified;
@@ -32,7 +32,7 @@ pub(crate) struct Worker {
     polling: Cell<bool>,
     is_searching: Cell<bool>,
     tick: Cell<u32>,
-    parker: RefCell<Parker>,
+    sleeper: RefCell<Sleeper>,
 }
 
 impl Worker {
@@ -40,7 +40,7 @@ impl Worker {
         handle: Handle,
         index: usize,
         queue: Deque<Notified<Handle>>,
-        parker: Parker,
+        sleeper: Sleeper,
     ) -> Worker {
         Worker {
             handle,
@@ -51,7 +51,7 @@ impl Worker {
             polling: Cell::new(false),
             is_searching: Cell::new(false),
             tick: Cell::new(0),
-            parker: RefCell::new(parker),
+            sleeper: RefCell::new(sleeper),
         }
     }
 
@@ -80,7 +80,7 @@ impl Worker {
             }
             match self.next_task(tick).or_else(|| self.steal_work()) {
                 Some(task) => self.run_task(task),
-                None => self.park(),
+                None => self.sleep(),
             }
         }
         // Queued `Notified`s hold references; the tasks themselves are cancelled from the
@@ -94,7 +94,7 @@ impl Worker {
             self.is_searching.set(false);
             if self.shared().idle.transition_worker_from_searching() {
                 // The last searcher found work: wake another to keep looking.
-                self.shared().notify_parked();
+                self.shared().rouse_sleeper();
             }
         }
         self.polling.set(true);
@@ -154,22 +154,22 @@ impl Worker {
         self.local_len() > 0
     }
 
-    fn park(&self) {
+    fn sleep(&self) {
         if self.has_local_work() {
             return;
         }
         let is_last_searcher = self
             .shared()
             .idle
-            .transition_worker_to_parked(self.index, self.is_searching.get());
+            .transition_worker_to_sleeping(self.index, self.is_searching.get());
         self.is_searching.set(false);
         if is_last_searcher {
             self.shared().notify_if_work_pending();
         }
         while !self.shared().is_shutdown() {
-            let timer_due_soon = self.parker.borrow_mut().park();
+            let timer_due_soon = self.sleeper.borrow_mut().sleep();
             park::refresh_clock();
-            if self.transition_from_parked() {
+            if self.transition_from_sleeping() {
                 if !self.is_searching.get() && (timer_due_soon || self.local_len() > 1) {
                     // Woken with tasks of its own by a turn of the driver, which it now leaves
                     // to run them: wake one parked worker to steal the tasks beyond the first
@@ -179,7 +179,7 @@ impl Worker {
                     // wake and a context switch per request (`driver::HANDOFF_HORIZON`). (A
                     // notified worker is searching instead, and notifies when it finds work,
                     // `run_task`.)
-                    self.shared().notify_parked();
+                    self.shared().rouse_sleeper();
                 }
                 return;
             }
@@ -187,14 +187,14 @@ impl Worker {
     }
 
     /// After waking: true if the worker should run again (and with which search state).
-    fn transition_from_parked(&self) -> bool {
+    fn transition_from_sleeping(&self) -> bool {
         if self.has_local_work() {
             // Woken by the driver with tasks of its own: not a notification, so not searching.
-            let was_notified = !self.shared().idle.unpark_worker_by_id(self.index);
+            let was_notified = !self.shared().idle.rouse_worker_by_id(self.index);
             self.is_searching.set(was_notified);
             return true;
         }
-        if self.shared().idle.is_parked(self.index) {
+        if self.shared().idle.is_sleeping(self.index) {
             // Spurious, or a driver turn that woke nothing here.
             return false;
         }
@@ -221,10 +221,10 @@ impl Worker {
         };
         // Between tasks, the wake comes from a turn of the driver on this thread: those come
         // in batches, and this worker, still on the sleeper list while it turns the driver
-        // from `park`, could even be the one a notification picks. So the turn notifies once
-        // when it is over (in `park`, or `notify_if_more_than_next` after `poll_now`).
+        // from `sleep`, could even be the one a notification picks. So the turn notifies once
+        // when it is over (in `sleep`, or `notify_if_more_than_next` after `poll_now`).
         if should_notify && polling {
-            self.shared().notify_parked();
+            self.shared().rouse_sleeper();
         }
     }
 
@@ -234,7 +234,7 @@ impl Worker {
     /// another when the last searcher finds work (`run_task`).
     fn notify_if_more_than_next(&self) {
         if !self.is_searching.get() && self.local_len() > 1 {
-            self.shared().notify_parked();
+            self.shared().rouse_sleeper();
         }
     }
 

@@ -11,7 +11,7 @@ use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
-use crate::waitlist::{WaitKey, WaitList, Wakeups};
+use crate::waitlist::{refresh_waker, WaitKey, WaitList, Wakeups};
 use slab::Slab;
 use std::fmt;
 use std::future::Future;
@@ -210,9 +210,7 @@ impl Future for Notified<'_> {
                     Slot::Waiting => {
                         let queued = state.queue.get_mut(key);
                         let queued = queued.expect("invariant: a waiting slot is queued");
-                        if !queued.waker.will_wake(cx.waker()) {
-                            queued.waker = cx.waker().clone();
-                        }
+                        refresh_waker(&mut queued.waker, cx.waker());
                         Poll::Pending
                     }
                     Slot::NotifiedOne | Slot::NotifiedAll => {

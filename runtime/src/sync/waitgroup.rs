@@ -3,7 +3,7 @@
 use crate::coop;
 use crate::loom::{lock, Arc, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
-use crate::waitlist::{WaitKey, WaitList};
+use crate::waitlist::{refresh_waker, WaitKey, WaitList};
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -155,9 +155,7 @@ impl Future for Wait<'_> {
                         Poll::Ready(())
                     }
                     Some(waker) => {
-                        if !waker.will_wake(cx.waker()) {
-                            *waker = cx.waker().clone();
-                        }
+                        refresh_waker(waker, cx.waker());
                         Poll::Pending
                     }
                 },

@@ -17,7 +17,7 @@ use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
 use crate::scheduler::context as current;
-use crate::waitlist::{WaitKey, WaitList, Wakeups};
+use crate::waitlist::{refresh_waker, WaitKey, WaitList, Wakeups};
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
@@ -141,9 +141,7 @@ impl<E> State<E> {
     fn poll_queued(&mut self, key: WaitKey, waker: &Waker) -> bool {
         match self.slot_waiters.get_mut(key) {
             Some(stored) => {
-                if !stored.will_wake(waker) {
-                    stored.clone_from(waker);
-                }
+                refresh_waker(stored, waker);
                 false
             }
             None => true,
@@ -548,11 +546,7 @@ impl<E> Future for GroupWait<'_, E> {
             let mut state = this.shared.lock();
             if state.pending > 0 {
                 match this.waiter.and_then(|key| state.waiters.get_mut(key)) {
-                    Some(waker) => {
-                        if !waker.will_wake(cx.waker()) {
-                            waker.clone_from(cx.waker());
-                        }
-                    }
+                    Some(waker) => refresh_waker(waker, cx.waker()),
                     None => this.waiter = Some(state.waiters.push_back(cx.waker().clone())),
                 }
                 drop(state);

@@ -29,7 +29,7 @@ struct Inner {
     wheel: Box<Wheel<Waker>>,
     /// While a worker blocks in the driver: the tick it will wake at (`u64::MAX`: never).
     /// A timer inserted before it must interrupt the poll.
-    parked_until: Option<u64>,
+    blocked_until: Option<u64>,
 }
 
 impl TimeDriver {
@@ -38,7 +38,7 @@ impl TimeDriver {
             start: Instant::now(),
             inner: Mutex::new(Inner {
                 wheel: Box::new(Wheel::new()),
-                parked_until: None,
+                blocked_until: None,
             }),
         }
     }
@@ -58,18 +58,18 @@ impl TimeDriver {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Registers a timer. Returns the key and whether the driver must be unparked to notice
+    /// Registers a timer. Returns the key and whether the driver must be interrupted to notice
     /// it in time.
     pub(crate) fn insert(&self, deadline: Instant, waker: Waker) -> (TimerKey, bool) {
         let tick = self.deadline_tick(deadline);
         let mut inner = lock(&self.inner);
         let key = inner.wheel.insert(tick, waker);
-        let unpark = inner.parked_until.is_some_and(|until| tick < until);
-        if unpark {
-            // One interrupt is enough until the driver parks again.
-            inner.parked_until = Some(tick);
+        let interrupt = inner.blocked_until.is_some_and(|until| tick < until);
+        if interrupt {
+            // One interrupt is enough until the driver blocks again.
+            inner.blocked_until = Some(tick);
         }
-        (key, unpark)
+        (key, interrupt)
     }
 
     /// Cancels a timer; false if it already fired.
@@ -79,18 +79,18 @@ impl TimeDriver {
     }
 
     /// Moves a pending timer. Returns whether it was still pending, and whether the driver must
-    /// be unparked to notice the new deadline in time.
+    /// be interrupted to notice the new deadline in time.
     pub(crate) fn reset(&self, key: TimerKey, deadline: Instant) -> (bool, bool) {
         let tick = self.deadline_tick(deadline);
         let mut inner = lock(&self.inner);
         if !inner.wheel.reset(key, tick) {
             return (false, false);
         }
-        let unpark = inner.parked_until.is_some_and(|until| tick < until);
-        if unpark {
-            inner.parked_until = Some(tick);
+        let interrupt = inner.blocked_until.is_some_and(|until| tick < until);
+        if interrupt {
+            inner.blocked_until = Some(tick);
         }
-        (true, unpark)
+        (true, interrupt)
     }
 
     /// Replaces a pending timer's waker. Returns false if the timer already fired.
@@ -116,10 +116,10 @@ impl TimeDriver {
     }
 
     /// Called by the driver before it blocks: how long it may block.
-    pub(crate) fn before_park(&self, timeout: Option<Duration>) -> Option<Duration> {
+    pub(crate) fn before_turn(&self, timeout: Option<Duration>) -> Option<Duration> {
         let mut inner = lock(&self.inner);
         let next = inner.wheel.next_expiration();
-        inner.parked_until = Some(next.unwrap_or(u64::MAX));
+        inner.blocked_until = Some(next.unwrap_or(u64::MAX));
         let until_timer = next.map(|tick| {
             (self.start + Duration::from_millis(tick)).saturating_duration_since(Instant::now())
         });
@@ -129,8 +129,8 @@ impl TimeDriver {
         }
     }
 
-    pub(crate) fn after_park(&self) {
-        lock(&self.inner).parked_until = None;
+    pub(crate) fn after_turn(&self) {
+        lock(&self.inner).blocked_until = None;
     }
 
     /// Wakes every timer whose deadline has passed (the wakers run outside the lock); returns

@@ -81,11 +81,11 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         if let Some(key) = self.key {
-            let (pending, unpark) = self.handle.time.reset(key, deadline);
+            let (pending, interrupt) = self.handle.time.reset(key, deadline);
             if !pending {
                 self.key = None;
-            } else if unpark {
-                self.handle.unpark();
+            } else if interrupt {
+                self.handle.interrupt();
             }
         }
     }
@@ -110,10 +110,10 @@ impl Sleep {
         };
         if !registered {
             // First poll, or the wheel fired a tick early relative to `Instant`: (re)arm.
-            let (key, unpark) = self.handle.time.insert(self.deadline, cx.waker().clone());
+            let (key, interrupt) = self.handle.time.insert(self.deadline, cx.waker().clone());
             self.key = Some(key);
-            if unpark {
-                self.handle.unpark();
+            if interrupt {
+                self.handle.interrupt();
             }
         }
         Poll::Pending

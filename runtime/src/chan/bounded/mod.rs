@@ -14,7 +14,7 @@ use super::unbounded::{Pushed, Unbounded};
 use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
-use crate::waitlist::{WaitKey, WaitList, Wakeups};
+use crate::waitlist::{refresh_waker, WaitKey, WaitList, Wakeups};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -503,9 +503,7 @@ impl<T> Future for Send<'_, T> {
                             Poll::Ready(Err(SendError(waiter.value)))
                         }
                         Some(waiter) => {
-                            if !waiter.waker.will_wake(cx.waker()) {
-                                waiter.waker = cx.waker().clone();
-                            }
+                            refresh_waker(&mut waiter.waker, cx.waker());
                             Poll::Pending
                         }
                     }

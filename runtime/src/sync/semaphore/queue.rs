@@ -40,7 +40,7 @@ use crate::loom::atomic::Ordering;
 use crate::loom::{lock, MutexGuard};
 use crate::park::{self, ParkReason};
 use crate::sync::error::{AcquireError, TryAcquireError};
-use crate::waitlist::{WaitKey, WaitList, Wakeups};
+use crate::waitlist::{refresh_waker, WaitKey, WaitList, Wakeups};
 use std::panic::Location;
 use std::task::{ready, Context, Poll, Waker};
 
@@ -269,9 +269,7 @@ impl Semaphore {
                     Poll::Ready(Err(AcquireError(())))
                 }
                 Some(waiter) => {
-                    if !waiter.waker.will_wake(cx.waker()) {
-                        waiter.waker = cx.waker().clone();
-                    }
+                    refresh_waker(&mut waiter.waker, cx.waker());
                     Poll::Pending
                 }
             }

@@ -1,6 +1,6 @@
-//! Parking an idle worker: on the I/O-and-timer driver if no other worker holds it, on a
-//! condition variable otherwise. An unpark before the park is never lost (NOTIFIED is a
-//! token the next park consumes).
+//! An idle worker's sleep: on the I/O-and-timer driver if no other worker holds it, on a
+//! condition variable otherwise. A rouse before the sleep is never lost (ROUSED is a token
+//! the next sleep consumes). ("Park" is kept for tasks: the park records of `crate::park`.)
 
 use crate::driver::{self, Driver};
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
@@ -9,11 +9,11 @@ use std::sync::TryLockError;
 use std::time::Duration;
 
 const EMPTY: usize = 0;
-const PARKED_CONDVAR: usize = 1;
-const PARKED_DRIVER: usize = 2;
-const NOTIFIED: usize = 3;
+const ASLEEP_ON_CONDVAR: usize = 1;
+const ASLEEP_ON_DRIVER: usize = 2;
+const ROUSED: usize = 3;
 
-/// The driver, owned by whichever parked worker holds the lock.
+/// The driver, owned by whichever sleeping worker holds the lock.
 pub(crate) struct SharedDriver {
     driver: Mutex<Driver>,
     handle: std::sync::Arc<driver::Handle>,
@@ -27,7 +27,7 @@ impl SharedDriver {
         }
     }
 
-    /// Processes ready I/O and expired timers without blocking, if no worker is parked on
+    /// Processes ready I/O and expired timers without blocking, if no worker sleeps on
     /// the driver. Workers call this between tasks so that timers fire under load.
     pub(crate) fn poll_now(&self) {
         self.poll_for(Duration::ZERO);
@@ -36,7 +36,7 @@ impl SharedDriver {
     /// Turns the driver, blocking at most `timeout`, if no other thread holds it.
     pub(crate) fn poll_for(&self, timeout: Duration) {
         if let Some(mut driver) = self.try_lock() {
-            driver.park(Some(timeout));
+            driver.turn(Some(timeout));
         }
     }
 
@@ -51,12 +51,12 @@ impl SharedDriver {
     }
 }
 
-pub(crate) struct Parker {
+pub(crate) struct Sleeper {
     inner: Arc<Inner>,
 }
 
 #[derive(Clone)]
-pub(crate) struct Unparker {
+pub(crate) struct Rouser {
     inner: Arc<Inner>,
 }
 
@@ -67,9 +67,9 @@ struct Inner {
     shared: Arc<SharedDriver>,
 }
 
-impl Parker {
-    pub(crate) fn new(shared: Arc<SharedDriver>) -> Parker {
-        Parker {
+impl Sleeper {
+    pub(crate) fn new(shared: Arc<SharedDriver>) -> Sleeper {
+        Sleeper {
             inner: Arc::new(Inner {
                 state: AtomicUsize::new(EMPTY),
                 mutex: Mutex::new(()),
@@ -79,20 +79,20 @@ impl Parker {
         }
     }
 
-    pub(crate) fn unparker(&self) -> Unparker {
-        Unparker {
+    pub(crate) fn rouser(&self) -> Rouser {
+        Rouser {
             inner: self.inner.clone(),
         }
     }
 
-    /// Blocks until unparked (or, on the driver, until I/O or a timer needs the worker).
-    /// Returns whether it turned the driver and left a timer due soon (`Driver::park`).
-    pub(crate) fn park(&mut self) -> bool {
+    /// Blocks until roused (or, on the driver, until I/O or a timer needs the worker).
+    /// Returns whether it turned the driver and left a timer due soon (`Driver::turn`).
+    pub(crate) fn sleep(&mut self) -> bool {
         let inner = &*self.inner;
         for _ in 0..3 {
             if inner
                 .state
-                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .compare_exchange(ROUSED, EMPTY, SeqCst, SeqCst)
                 .is_ok()
             {
                 return false;
@@ -100,47 +100,47 @@ impl Parker {
             std::hint::spin_loop();
         }
         if let Some(mut driver) = inner.shared.try_lock() {
-            inner.park_driver(&mut driver)
+            inner.sleep_on_driver(&mut driver)
         } else {
-            inner.park_condvar();
+            inner.sleep_on_condvar();
             false
         }
     }
 }
 
 impl Inner {
-    fn park_driver(&self, driver: &mut Driver) -> bool {
+    fn sleep_on_driver(&self, driver: &mut Driver) -> bool {
         match self
             .state
-            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+            .compare_exchange(EMPTY, ASLEEP_ON_DRIVER, SeqCst, SeqCst)
         {
             Ok(_) => {}
-            Err(NOTIFIED) => {
+            Err(ROUSED) => {
                 self.state.swap(EMPTY, SeqCst);
                 return false;
             }
-            Err(actual) => panic!("invariant: parking a parker in state {actual}"),
+            Err(actual) => panic!("invariant: a sleeper going to sleep in state {actual}"),
         }
-        let timer_due_soon = driver.park(None);
+        let timer_due_soon = driver.turn(None);
         match self.state.swap(EMPTY, SeqCst) {
-            NOTIFIED | PARKED_DRIVER => {}
-            actual => panic!("invariant: parker woke in state {actual}"),
+            ROUSED | ASLEEP_ON_DRIVER => {}
+            actual => panic!("invariant: a sleeper woke in state {actual}"),
         }
         timer_due_soon
     }
 
-    fn park_condvar(&self) {
+    fn sleep_on_condvar(&self) {
         let mut guard = lock(&self.mutex);
         match self
             .state
-            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
+            .compare_exchange(EMPTY, ASLEEP_ON_CONDVAR, SeqCst, SeqCst)
         {
             Ok(_) => {}
-            Err(NOTIFIED) => {
+            Err(ROUSED) => {
                 self.state.swap(EMPTY, SeqCst);
                 return;
             }
-            Err(actual) => panic!("invariant: parking a parker in state {actual}"),
+            Err(actual) => panic!("invariant: a sleeper going to sleep in state {actual}"),
         }
         loop {
             guard = match self.condvar.wait(guard) {
@@ -149,7 +149,7 @@ impl Inner {
             };
             if self
                 .state
-                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .compare_exchange(ROUSED, EMPTY, SeqCst, SeqCst)
                 .is_ok()
             {
                 return;
@@ -159,18 +159,18 @@ impl Inner {
     }
 }
 
-impl Unparker {
-    pub(crate) fn unpark(&self) {
+impl Rouser {
+    pub(crate) fn rouse(&self) {
         let inner = &*self.inner;
-        match inner.state.swap(NOTIFIED, SeqCst) {
-            EMPTY | NOTIFIED => {}
-            PARKED_CONDVAR => {
-                // Taking the lock orders this notify after the parker's wait began.
+        match inner.state.swap(ROUSED, SeqCst) {
+            EMPTY | ROUSED => {}
+            ASLEEP_ON_CONDVAR => {
+                // Taking the lock orders this notify after the sleeper's wait began.
                 drop(lock(&inner.mutex));
                 inner.condvar.notify_one();
             }
-            PARKED_DRIVER => inner.shared.handle.unpark(),
-            actual => panic!("invariant: unparking a parker in state {actual}"),
+            ASLEEP_ON_DRIVER => inner.shared.handle.interrupt(),
+            actual => panic!("invariant: rousing a sleeper in state {actual}"),
         }
     }
 }

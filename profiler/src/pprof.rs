@@ -259,7 +259,7 @@ pub fn encode(profile: &runtime::Profile) -> Vec<u8> {
     let mut samples: HashMap<SampleKey, usize> = HashMap::new();
     for task in profile.tasks() {
         let root = b.location(Frame::Future(task.future_type(), site(task.spawn_site())));
-        let state = b.string(crate::text::state_str(task.state()));
+        let state = b.string(task.state().as_str());
         let name = task.name().map_or(0, |name| b.string(name));
         let (stack, reason, parked) = match task.park() {
             Some(park) => {

@@ -1,6 +1,5 @@
 //! `/metrics`: the Prometheus text exposition format, version 0.0.4.
 
-use super::render;
 use runtime::{ParkSite, TaskCounts, TaskState};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,13 +13,10 @@ pub(super) fn render(counts: &TaskCounts, park_sites: &[ParkSite]) -> String {
 
     let mut tasks: BTreeMap<(&'static str, String), u64> = BTreeMap::new();
     for state in [TaskState::Running, TaskState::Runnable] {
-        tasks.insert(
-            (render::state_name(state), String::new()),
-            counts.state(state),
-        );
+        tasks.insert((state.as_str(), String::new()), counts.state(state));
     }
     // Reasons are merged by their printed name (`IO wait` of every direction is one).
-    let parked = render::state_name(TaskState::Parked);
+    let parked = TaskState::Parked.as_str();
     let mut recorded = 0;
     for (reason, count) in counts.by_reason() {
         *tasks.entry((parked, reason.to_string())).or_default() += count;

@@ -59,8 +59,3 @@ pub(super) fn leaks(profile: &Profile, min_parked: Duration) -> LeakSet {
 pub(super) fn default_min_parked() -> Duration {
     crate::leaks::LeakOptions::default().min_parked
 }
-
-/// A task state's lower-case name, as the dumps spell it.
-pub(super) fn state_name(state: runtime::TaskState) -> &'static str {
-    crate::text::state_str(state)
-}

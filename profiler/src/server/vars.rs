@@ -1,6 +1,5 @@
 //! `/debug/vars`: the runtime's counters as JSON, like Go's expvar.
 
-use super::render;
 use runtime::{TaskCounts, TaskState};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,7 +29,7 @@ pub(super) fn render(counts: &TaskCounts) -> serde_json::Result<Vec<u8>> {
         tasks: usize::try_from(counts.total()).unwrap_or(usize::MAX),
         tasks_by_state: [TaskState::Running, TaskState::Runnable, TaskState::Parked]
             .into_iter()
-            .map(|state| (render::state_name(state), counts.state(state)))
+            .map(|state| (state.as_str(), counts.state(state)))
             .collect(),
         tasks_by_reason: BTreeMap::new(),
         spawned_total: counts.spawned_total(),

@@ -8,7 +8,7 @@ mod counts;
 pub(crate) mod read;
 mod text;
 
-pub use text::{group_tasks, TaskGroup};
+pub use text::{format_duration, group_tasks, TaskGroup};
 
 pub(crate) use counts::Counter;
 pub use counts::TaskCounts;

@@ -1,4 +1,5 @@
-//! The grouped text format (`?debug=1`, `Display for Profile`).
+//! The text formats: grouped (`?debug=1`, `Display for Profile`) and per task (`?debug=2`,
+//! `Display for TaskSnapshot`), and the durations they print.
 
 use super::{Profile, TaskSnapshot, TaskState};
 use std::collections::HashMap;
@@ -83,14 +84,7 @@ impl<'a> TaskGroup<'a> {
                     writeln!(f, "#\tcase        [{}] {}", case.reason, case.site)?;
                 }
             }
-            None => {
-                let state = match task.state() {
-                    TaskState::Running => "running",
-                    TaskState::Runnable => "runnable",
-                    TaskState::Parked => "parked",
-                };
-                writeln!(f, "{count} @ [{state}] {}", task.spawn_site)?;
-            }
+            None => writeln!(f, "{count} @ [{}] {}", task.state(), task.spawn_site)?,
         }
         if let Some(note) = note {
             writeln!(f, "#\t{note}")?;
@@ -121,6 +115,113 @@ struct Noted<'b, 'a> {
 impl fmt::Display for Noted<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.group.write(f, Some(self.note))
+    }
+}
+
+impl TaskState {
+    /// The lower-case name dumps and labels spell: `running`, `runnable`, `parked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Running => "running",
+            TaskState::Runnable => "runnable",
+            TaskState::Parked => "parked",
+        }
+    }
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One task in Go's traceback shape (`?debug=2`, a leak report), ending with a newline: a
+/// header with the id, the name, and the park's reason and duration (or the state), the park
+/// site and a `select`'s cases in source order, the future's type, and the spawn site.
+/// (The indented lines start with a tab.)
+///
+/// ```text
+/// task 18 "handler" [chan send, 5m12s]:
+///     parked at src/handler.rs:44:24
+///     future app::handler::{{closure}}
+/// created by task 7 at src/server.rs:42:5
+/// ```
+impl fmt::Display for TaskSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.id())?;
+        if let Some(name) = self.name() {
+            write!(f, " {name:?}")?;
+        }
+        match self.park() {
+            Some(park) => {
+                writeln!(
+                    f,
+                    " [{:#}, {}]:",
+                    park.reason(),
+                    format_duration(park.duration())
+                )?;
+                writeln!(f, "\tparked at {}", park.site())?;
+                // `select!` polls its cases from a random start: source order keeps dumps diffable.
+                let mut cases: Vec<_> = park.cases().iter().collect();
+                cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
+                for case in cases {
+                    writeln!(f, "\tcase [{:#}] {}", case.reason, case.site)?;
+                }
+            }
+            None => writeln!(f, " [{}]:", self.state())?,
+        }
+        writeln!(f, "\tfuture {}", self.future_type())?;
+        match self.parent() {
+            Some(parent) => writeln!(f, "created by task {parent} at {}", self.spawn_site()),
+            None => writeln!(f, "created at {}", self.spawn_site()),
+        }
+    }
+}
+
+/// A short human-readable duration, Go-like: at most two units, truncated (never rounded
+/// up, so a park of 59.99 s reads `59.9s`, not `60.0s`).
+///
+/// | range | shape | example |
+/// |---|---|---|
+/// | 0 | `0s` | `0s` |
+/// | < 1 µs | whole nanoseconds | `412ns` |
+/// | < 1 ms | whole microseconds | `412µs` |
+/// | < 1 s | whole milliseconds | `850ms` |
+/// | < 1 min | seconds with one decimal, `.0` dropped | `12.3s`, `7s` |
+/// | < 1 h | minutes and whole seconds | `5m12s`, `5m0s` |
+/// | ≥ 1 h | hours and whole minutes | `2h3m`, `49h0m` |
+///
+/// # Examples
+///
+/// ```
+/// use runtime::time::format_duration;
+/// use std::time::Duration;
+///
+/// assert_eq!(format_duration(Duration::from_millis(850)), "850ms");
+/// assert_eq!(format_duration(Duration::from_millis(12_345)), "12.3s");
+/// assert_eq!(format_duration(Duration::from_secs(312)), "5m12s");
+/// assert_eq!(format_duration(Duration::from_secs(7380)), "2h3m");
+/// assert_eq!(format_duration(Duration::from_micros(412)), "412µs");
+/// ```
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if d.is_zero() {
+        "0s".to_string()
+    } else if d < Duration::from_micros(1) {
+        format!("{}ns", d.subsec_nanos())
+    } else if d < Duration::from_millis(1) {
+        format!("{}µs", d.subsec_micros())
+    } else if d < Duration::from_secs(1) {
+        format!("{}ms", d.subsec_millis())
+    } else if secs < 60 {
+        match d.subsec_millis() / 100 {
+            0 => format!("{secs}s"),
+            tenths => format!("{secs}.{tenths}s"),
+        }
+    } else if secs < 3600 {
+        format!("{}m{}s", secs / 60, secs % 60)
+    } else {
+        format!("{}h{}m", secs / 3600, secs % 3600 / 60)
     }
 }
 
@@ -237,3 +338,39 @@ impl std::hash::Hasher for AddressHasher {
 }
 
 type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
+
+#[cfg(test)]
+mod tests {
+    use super::format_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn format_duration_follows_its_table() {
+        let cases = [
+            (Duration::ZERO, "0s"),
+            (Duration::from_nanos(1), "1ns"),
+            (Duration::from_nanos(999), "999ns"),
+            (Duration::from_nanos(1_000), "1µs"),
+            (Duration::from_nanos(412_900), "412µs"),
+            (Duration::from_nanos(999_999), "999µs"),
+            (Duration::from_millis(1), "1ms"),
+            (Duration::from_micros(850_999), "850ms"),
+            (Duration::from_nanos(999_999_999), "999ms"),
+            (Duration::from_secs(1), "1s"),
+            (Duration::from_millis(1_099), "1s"),
+            (Duration::from_millis(1_100), "1.1s"),
+            (Duration::from_millis(12_345), "12.3s"),
+            (Duration::from_millis(59_999), "59.9s"),
+            (Duration::from_secs(60), "1m0s"),
+            (Duration::from_millis(312_999), "5m12s"),
+            (Duration::from_secs(3599), "59m59s"),
+            (Duration::from_secs(3600), "1h0m"),
+            (Duration::from_secs(7380), "2h3m"),
+            (Duration::from_secs(7439), "2h3m"),
+            (Duration::from_secs(49 * 3600 + 59), "49h0m"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(format_duration(d), want, "{d:?}");
+        }
+    }
+}

@@ -12,6 +12,9 @@ pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, Elapsed, Timeout};
 
+/// How dumps and reports print a duration (a park's, a leak's).
+pub use crate::profile::format_duration;
+
 use crate::loom::lock_std as lock;
 use std::sync::Mutex;
 use std::task::Waker;

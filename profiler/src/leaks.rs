@@ -5,7 +5,7 @@
 //!
 //! Every task's reference count already counts its wakers, and a snapshot subtracts the
 //! references that cannot wake it (the registry's, the `JoinHandle`'s, a queued or running
-//! poll's): [`TaskSnapshot::wakers`]. A [`Parked`](TaskState::Parked) task with no waker left
+//! poll's): [`TaskSnapshot::wakers`]. A [`Parked`](runtime::TaskState::Parked) task with no waker left
 //! can never be polled again — nothing exists that could wake it. That is a **proven** leak:
 //!
 //! - a hand-written future that returns `Pending` and drops its waker;
@@ -47,10 +47,11 @@
 //! # });
 //! ```
 
-use runtime::{Handle, LeakKind, Profile, TaskId, TaskSnapshot, TaskState};
-use std::collections::HashSet;
-use std::fmt;
-use std::time::{Duration, Instant};
+/// Goleak for Parkade, from the runtime (so that `#[runtime::test(leak_check)]` needs no
+/// profiler): see [`LeakCheck`].
+pub use runtime::{LeakCheck, LeakReport};
+use runtime::{LeakKind, Profile, TaskSnapshot};
+use std::time::Duration;
 
 /// Thresholds for [`leaks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,210 +129,9 @@ pub fn is_proven_leak(task: &TaskSnapshot) -> bool {
     task.leak(Duration::MAX) == Some(LeakKind::Proven)
 }
 
-/// How long [`LeakCheck::check`] waits for new tasks to finish before reporting them.
-const DEFAULT_GRACE: Duration = Duration::from_millis(500);
-/// The first pause between retries; each one doubles it, up to [`MAX_RETRY_DELAY`].
-const FIRST_RETRY_DELAY: Duration = Duration::from_millis(1);
-/// goleak's cap on one pause, so a task finishing late is seen soon after.
-const MAX_RETRY_DELAY: Duration = Duration::from_millis(100);
-
-/// Goleak for Parkade: fails a test that leaves tasks behind.
-///
-/// `start` records which tasks are alive; [`check`](LeakCheck::check) reports the tasks alive
-/// now that were not then, after retrying for a grace period (500 ms by default) so that tasks
-/// which are finishing can finish. `#[runtime::test(leak_check)]` does this around a test body.
-///
-/// ```
-/// # runtime::Runtime::new().unwrap().block_on(async {
-/// let check = profiler::LeakCheck::start();
-/// let (tx, rx) = runtime::chan::channel::<u32>(1);
-/// runtime::spawn(async move { tx.send(1).await }); // buffered: the send completes
-/// assert_eq!(rx.recv().await, Some(1));
-/// check.assert_none().await;
-/// # });
-/// ```
-#[derive(Debug)]
-#[must_use = "a LeakCheck checks nothing until `check` or `assert_none` is awaited"]
-pub struct LeakCheck {
-    handle: Handle,
-    /// Tasks alive at `start`: never reported.
-    baseline: HashSet<TaskId>,
-    grace: Duration,
-}
-
-impl LeakCheck {
-    /// Records the tasks alive now in the current runtime.
-    ///
-    /// # Panics
-    /// Outside a Parkade runtime.
-    #[track_caller]
-    pub fn start() -> LeakCheck {
-        let handle = Handle::current();
-        let baseline = handle.profile().tasks().iter().map(|t| t.id()).collect();
-        LeakCheck {
-            handle,
-            baseline,
-            grace: DEFAULT_GRACE,
-        }
-    }
-
-    /// Waits up to `grace` (instead of 500 ms) for new tasks to finish before reporting them.
-    pub fn grace_period(mut self, grace: Duration) -> LeakCheck {
-        self.grace = grace;
-        self
-    }
-
-    /// Checks that every task spawned since [`start`](LeakCheck::start) has finished.
-    ///
-    /// Retries with backoff (1, 2, 4, … ms, at most 100 ms apart) for the grace period,
-    /// sleeping on the runtime's timer in between, before reporting the tasks still alive.
-    /// The task awaiting `check` is never reported.
-    ///
-    /// # Errors
-    /// A [`LeakReport`] of the tasks still alive once the grace period is over.
-    pub async fn check(&self) -> Result<(), LeakReport> {
-        let deadline = Instant::now() + self.grace;
-        let mut delay = FIRST_RETRY_DELAY;
-        let mut caller: Option<Option<TaskId>> = None;
-        let mut probes: Vec<TaskId> = Vec::new();
-        loop {
-            let mut new: Vec<TaskSnapshot> = self
-                .handle
-                .profile()
-                .tasks()
-                .iter()
-                .filter(|t| !self.baseline.contains(&t.id()) && !probes.contains(&t.id()))
-                .cloned()
-                .collect();
-            // Only a task spawned since `start` can be reported, and only a running one
-            // can be us: identify ourselves only when that happens (rarely: a test body
-            // runs in `block_on`, which is not a task).
-            if new.iter().any(|t| t.state() == TaskState::Running) {
-                let me = *caller.get_or_insert_with(|| {
-                    let (probe, parent) = self.current_task();
-                    probes.push(probe);
-                    parent
-                });
-                new.retain(|t| Some(t.id()) != me);
-            }
-            if new.is_empty() {
-                return Ok(());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                new.sort_by_key(TaskSnapshot::id);
-                return Err(LeakReport { tasks: new });
-            }
-            runtime::time::sleep(delay.min(deadline - now)).await;
-            delay = (delay * 2).min(MAX_RETRY_DELAY);
-        }
-    }
-
-    /// Like [`check`](LeakCheck::check), but panics with the report.
-    ///
-    /// # Panics
-    /// If a task spawned since `start` is still alive after the grace period; the message is
-    /// the [`LeakReport`], which begins `found N leaked task(s)`.
-    pub async fn assert_none(self) {
-        if let Err(report) = self.check().await {
-            panic!("{report}");
-        }
-    }
-
-    /// The id of the task polling us, if any, and the id of the probe used to learn it.
-    ///
-    /// The runtime has no public "current task id"; but a task records the task that spawned
-    /// it as its parent, so we spawn a probe that never completes, read its parent from a
-    /// profile and abort it. This is exact, unlike excluding every running task (another
-    /// worker may be running a leaked task right now, e.g. one stuck in a busy loop).
-    /// Parents are recorded by the runtime's `profiling` feature, which the profiler's
-    /// dependency on `runtime` enables (a default feature).
-    fn current_task(&self) -> (TaskId, Option<TaskId>) {
-        let probe = self.handle.spawn(std::future::pending::<()>());
-        let id = probe.id();
-        // Spawning registers the task before returning, and it cannot finish until aborted.
-        let parent = self.handle.profile().task(id).and_then(|t| t.parent());
-        probe.abort();
-        (id, parent)
-    }
-}
-
-/// The tasks a [`LeakCheck`] found still alive.
-///
-/// `Display` prints a count, then each task in the per-task format of [`crate::text`], in id
-/// order, with `[proven: no live waker]` added to the header line of a proven leak (the
-/// indented lines start with a tab):
-///
-/// ```text
-/// found 2 leaked task(s)
-///
-/// task 18 "handler" [context done, 512ms] [proven: no live waker]:
-///     parked at src/handler.rs:44:24
-///     future app::handler::{{closure}}
-/// created by task 7 at src/server.rs:42:5
-///
-/// task 19 [chan send, 510ms]:
-///     parked at src/worker.rs:12:16
-///     future app::worker::{{closure}}
-/// created at src/main.rs:30:9
-/// ```
-#[derive(Debug, Clone)]
-pub struct LeakReport {
-    /// Never empty; in task id order.
-    tasks: Vec<TaskSnapshot>,
-}
-
-impl LeakReport {
-    /// The leaked tasks, in task id (spawn) order.
-    pub fn tasks(&self) -> &[TaskSnapshot] {
-        &self.tasks
-    }
-
-    /// The leaked tasks that can never run again (see [`is_proven_leak`]).
-    pub fn proven(&self) -> impl Iterator<Item = &TaskSnapshot> + '_ {
-        self.tasks.iter().filter(|t| is_proven_leak(t))
-    }
-}
-
-/// The marker a report adds to the header line of a proven leak.
-const PROVEN_MARKER: &str = " [proven: no live waker]";
-
-impl fmt::Display for LeakReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "found {} leaked task(s)", self.tasks.len())?;
-        for task in &self.tasks {
-            let mut text = Vec::new();
-            crate::text::write_task(&mut text, task).map_err(|_| fmt::Error)?;
-            let text = String::from_utf8_lossy(&text);
-            let text = text.trim_end_matches('\n');
-            f.write_str("\n\n")?;
-            if !is_proven_leak(task) {
-                f.write_str(text)?;
-                continue;
-            }
-            // `task 18 [chan send, 5m12s]:` becomes `task 18 [chan send, 5m12s] [proven: …]:`.
-            let (header, rest) = text.split_once('\n').unwrap_or((text, ""));
-            match header.strip_suffix(':') {
-                Some(header) => write!(f, "{header}{PROVEN_MARKER}:")?,
-                None => write!(f, "{header}{PROVEN_MARKER}")?,
-            }
-            if !rest.is_empty() {
-                write!(f, "\n{rest}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for LeakReport {}
-
-/// Leak checks run in spawned tasks and reports cross threads.
-fn _assert_send_sync(check: &LeakCheck) {
+/// Leak analyses cross threads.
+fn _assert_send_sync() {
     fn send_sync<T: Send + Sync>() {}
-    fn send<T: Send>(_: &T) {}
     send_sync::<LeakOptions>();
     send_sync::<Leaks>();
-    send_sync::<LeakCheck>();
-    send_sync::<LeakReport>();
-    send(&check.check());
 }

@@ -50,8 +50,8 @@ mod waitlist;
 
 pub use crate::park::ParkReason;
 pub use crate::profile::{
-    group_tasks, LeakKind, Park, ParkCase, ParkSite, Profile, TaskCounts, TaskGroup, TaskSnapshot,
-    TaskState,
+    group_tasks, LeakCheck, LeakKind, LeakReport, Park, ParkCase, ParkSite, Profile, TaskCounts,
+    TaskGroup, TaskSnapshot, TaskState,
 };
 pub use crate::runtime::{Builder, Runtime};
 pub use crate::scheduler::{EnterGuard, Handle, TryCurrentError};

@@ -118,3 +118,16 @@ async fn test_early_return() -> Result<(), String> {
     }
     Err("1 + 1 != 2".to_string())
 }
+
+/// `leak_check` expands to the runtime's own `LeakCheck`: this crate's tests do not depend on
+/// the profiler.
+#[runtime::test(leak_check)]
+async fn leak_check_needs_only_the_runtime() {
+    runtime::spawn(async { 7 }).await.unwrap();
+}
+
+#[runtime::test(leak_check)]
+#[should_panic(expected = "found 1 leaked task(s)\n\ntask ")]
+async fn leak_check_fails_a_test_whose_task_outlives_it() {
+    runtime::spawn(std::future::pending::<()>());
+}

@@ -63,9 +63,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Arguments, which can be combined:
 ///
 /// * `worker_threads = N`: run `N` worker threads (`N` must be an integer literal above 0).
-/// * `leak_check`: start a `profiler::LeakCheck` before the body and, once the body has
-///   finished, await `assert_none()` on it, failing the test if any task was leaked. The test
-///   crate must depend on `profiler`.
+/// * `leak_check`: start a `runtime::LeakCheck` (goleak's `VerifyNone`; also exported as
+///   `profiler::LeakCheck`) before the body and, once the body has finished, await
+///   `assert_none()` on it, failing the test if any task was leaked.
 ///
 /// ```rust,ignore
 /// #[runtime::test]
@@ -325,7 +325,7 @@ fn expand_fn(kind: Kind, mut input: ItemFn, config: &Config) -> TokenStream2 {
     let future = if config.leak_check {
         quote! {
             async {
-                let __parkade_leak_check = ::profiler::LeakCheck::start();
+                let __parkade_leak_check = ::runtime::LeakCheck::start();
                 let __parkade_output = async #user_block.await;
                 __parkade_leak_check.assert_none().await;
                 __parkade_output

@@ -34,6 +34,7 @@ pub mod context;
 mod coop;
 mod driver;
 mod io;
+mod leak_check;
 mod loom;
 pub mod net;
 pub mod park;
@@ -43,15 +44,24 @@ mod runtime;
 mod scheduler;
 #[cfg(unix)]
 pub mod signal;
+mod spawn;
 pub mod sync;
-pub mod task;
+pub mod task {
+    //! Tasks: spawning them ([`spawn`], [`spawn_blocking`], [`Builder`], Go's errgroup
+    //! [`Group`]), joining them ([`JoinHandle`]), and yielding ([`yield_now`]).
+
+    pub use crate::spawn::{spawn, spawn_blocking, Builder, Group, GroupWait, SpawnLimited};
+    pub use crate::task_core::{yield_now, JoinError, JoinHandle, TaskId};
+}
+mod task_core;
 pub mod time;
 mod waitlist;
 
+pub use crate::leak_check::{LeakCheck, LeakReport};
 pub use crate::park::ParkReason;
 pub use crate::profile::{
-    group_tasks, LeakCheck, LeakKind, LeakReport, Park, ParkCase, ParkSite, Profile, TaskCounts,
-    TaskGroup, TaskSnapshot, TaskState,
+    group_tasks, LeakKind, Park, ParkCase, ParkSite, Profile, TaskCounts, TaskGroup, TaskSnapshot,
+    TaskState,
 };
 pub use crate::runtime::{Builder, Runtime};
 pub use crate::scheduler::{EnterGuard, Handle, TryCurrentError};

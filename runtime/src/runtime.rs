@@ -5,7 +5,7 @@ use crate::loom::Arc as LoomArc;
 use crate::profile::Profile;
 use crate::scheduler::worker::Worker;
 use crate::scheduler::{context, BlockingPool, EnterGuard, Handle, Shared, SharedDriver, Sleeper};
-use crate::task::JoinHandle;
+use crate::task_core::JoinHandle;
 use std::future::Future;
 use std::io;
 use std::panic::Location;

@@ -12,7 +12,7 @@
 //!    `#[track_caller]` constructor saved, e.g. `chan/bounded.rs`, `Recv::poll`.
 //! 2. `record.rs`: `record_code` stores reason and site into the word of the record the
 //!    poll's `PollScope` pointed this thread's poll context (`poll_context.rs`) at; the
-//!    record is a field of the task's header (`task/core.rs`), and `task/harness.rs` opens
+//!    record is a field of the task's header (`task_core/core.rs`), and `task_core/harness.rs` opens
 //!    the scope around each poll.
 //! 3. `PollScope::pending` stamps `since` (or records `unknown`); the next poll's
 //!    `PollScope::enter` ends the park and adds it to the worker's park-time table
@@ -22,7 +22,7 @@
 //!
 //! 1. `lib.rs`: `runtime::profile()` asks the current runtime's handle;
 //! 2. `scheduler/mod.rs`: `Shared::profile_into` walks the task registry
-//!    (`task/registry.rs`), handing each task's `TaskView` (`task/view.rs`) to
+//!    (`task_core/registry.rs`), handing each task's `TaskView` (`task_core/view.rs`) to
 //! 3. `profile/read.rs`: `snapshot`, which reads the record with `Record::read`
 //!    (`record.rs`) under the protocol of `consistent.rs` and builds a `TaskSnapshot`
 //!    (`profile/mod.rs`).

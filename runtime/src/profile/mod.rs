@@ -5,7 +5,6 @@
 //! worker waits at most for one shard.
 
 mod counts;
-mod leak_check;
 pub(crate) mod read;
 mod text;
 
@@ -13,10 +12,9 @@ pub use text::{format_duration, group_tasks, TaskGroup};
 
 pub(crate) use counts::Counter;
 pub use counts::TaskCounts;
-pub use leak_check::{LeakCheck, LeakReport};
 
 use crate::park::ParkReason;
-use crate::task::TaskId;
+use crate::task_core::TaskId;
 use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;

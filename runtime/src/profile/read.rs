@@ -4,7 +4,7 @@
 use super::{Counter, Park, ParkCase, Rare, TaskSnapshot, TaskState};
 use crate::loom::atomic::Ordering::Relaxed;
 use crate::park::{self, ParkReason, RawPark};
-use crate::task::{StateWord, TaskView};
+use crate::task_core::{StateWord, TaskView};
 
 /// The profile's state of a task whose state word is `state`.
 #[inline]

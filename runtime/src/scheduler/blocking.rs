@@ -4,7 +4,7 @@
 use super::{context, Handle};
 use crate::loom::lock_std as lock;
 use crate::park::ParkReason;
-use crate::task::{self, JoinHandle, Meta, Notified, Schedule, Task};
+use crate::task_core::{self as task, JoinHandle, Meta, Notified, Schedule, Task};
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;

@@ -3,7 +3,7 @@
 use super::sleep::Sleeper;
 use super::{context, Handle, Shared};
 use crate::park;
-use crate::task::Notified;
+use crate::task_core::Notified;
 use crossbeam_deque::{Steal, Worker as Deque};
 use std::cell::{Cell, RefCell};
 

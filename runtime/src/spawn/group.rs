@@ -11,12 +11,12 @@
 //! FIFO order: a released slot goes straight to the longest waiter (popped from
 //! `slot_waiters`), so a newcomer never overtakes a queued task.
 
-use super::{JoinHandle, TaskId};
 use crate::context::{CancelHandle, Context};
 use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
 use crate::scheduler::context as current;
+use crate::task_core::{JoinHandle, TaskId};
 use crate::waitlist::{refresh_waker, WaitKey, WaitList, Wakeups};
 use std::any::Any;
 use std::fmt;

@@ -1,5 +1,5 @@
-use super::JoinHandle;
 use crate::scheduler::{context, Handle};
+use crate::task_core::JoinHandle;
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;

@@ -3,9 +3,9 @@
 //! `#[runtime::test(leak_check)]` expands to the runtime's own type; `profiler` re-exports
 //! both under their documented names.
 
-use super::{LeakKind, TaskSnapshot, TaskState};
+use crate::profile::{LeakKind, TaskSnapshot, TaskState};
 use crate::scheduler::Handle;
-use crate::task::TaskId;
+use crate::task_core::TaskId;
 use std::collections::HashSet;
 use std::fmt;
 use std::time::{Duration, Instant};

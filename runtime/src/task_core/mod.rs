@@ -1,5 +1,6 @@
-//! Tasks: spawning them, joining them, and (internally) one allocation per spawned future, shared by the scheduler, wakers and the
-//! `JoinHandle` through a reference-counted state word.
+//! The task core: one allocation per spawned future, shared by the scheduler, wakers and the
+//! `JoinHandle` through a reference-counted state word. Spawning (which needs a runtime) is
+//! `crate::spawn`'s, above the scheduler; the public `runtime::task` module re-exports both.
 //!
 //! # Design
 //!
@@ -26,10 +27,8 @@
 //! `Task`, `Notified` and `JoinHandle` types.
 
 mod alloc;
-mod builder;
 mod core;
 mod error;
-mod group;
 mod harness;
 mod id;
 mod join;
@@ -37,19 +36,15 @@ mod join;
 mod loom_tests;
 mod raw;
 pub(crate) mod registry;
-mod spawn;
 pub(crate) mod state;
 mod view;
 mod waker;
 mod yield_now;
 
-pub use self::builder::Builder;
 pub(crate) use self::core::Meta;
 pub use self::error::JoinError;
-pub use self::group::{Group, GroupWait, SpawnLimited};
 pub use self::id::TaskId;
 pub use self::join::JoinHandle;
-pub use self::spawn::{spawn, spawn_blocking};
 pub(crate) use self::view::{StateWord, TaskView};
 pub use self::yield_now::yield_now;
 

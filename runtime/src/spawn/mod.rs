@@ -1,5 +1,15 @@
-use super::JoinHandle;
+//! Spawning tasks on the current runtime: `spawn`, `spawn_blocking`, the task [`Builder`]
+//! and Go's errgroup, [`Group`]. Above the scheduler (they need the current runtime); the task
+//! core below it (`crate::task_core`) knows no scheduler.
+
+mod builder;
+mod group;
+
+pub use builder::Builder;
+pub use group::{Group, GroupWait, SpawnLimited};
+
 use crate::scheduler::context;
+use crate::task_core::JoinHandle;
 use std::future::Future;
 use std::panic::Location;
 

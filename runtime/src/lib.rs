@@ -115,7 +115,7 @@ pub use runtime_macros::select;
 /// Outside a Parkade runtime (use [`Handle::profile`] from other threads).
 #[track_caller]
 pub fn profile() -> Profile {
-    scheduler::context::current().profile()
+    scheduler::current::current().profile()
 }
 
 /// Live tasks of the current runtime by state and by park reason, and its totals, counted
@@ -125,5 +125,5 @@ pub fn profile() -> Profile {
 /// Outside a Parkade runtime (use [`Handle::task_counts`] from other threads).
 #[track_caller]
 pub fn task_counts() -> TaskCounts {
-    scheduler::context::current().task_counts()
+    scheduler::current::current().task_counts()
 }

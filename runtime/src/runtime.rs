@@ -4,7 +4,7 @@ use crate::driver::Driver;
 use crate::loom::Arc as LoomArc;
 use crate::profile::Profile;
 use crate::scheduler::worker::Worker;
-use crate::scheduler::{context, BlockingPool, EnterGuard, Handle, Shared, SharedDriver, Sleeper};
+use crate::scheduler::{current, BlockingPool, EnterGuard, Handle, Shared, SharedDriver, Sleeper};
 use crate::task_core::JoinHandle;
 use std::future::Future;
 use std::io;
@@ -206,7 +206,7 @@ impl Drop for Runtime {
                 let _ = thread.join();
             }
         }
-        let _enter = context::enter(self.handle.clone());
+        let _enter = current::enter(self.handle.clone());
         shared.finish_shutdown();
     }
 }
@@ -245,11 +245,11 @@ impl Handle {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         assert!(
-            !context::is_worker(),
+            !current::is_worker(),
             "cannot block_on from a runtime worker thread: this would block the worker \
              that drives other tasks; `.await` the future instead"
         );
-        let _enter = context::enter(self.clone());
+        let _enter = current::enter(self.clone());
         let waker_state = Arc::new(ThreadWaker {
             thread: thread::current(),
             notified: AtomicBool::new(false),

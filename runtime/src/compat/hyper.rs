@@ -42,7 +42,7 @@
 
 use crate::net::tcp::{ReadSocket, WriteSocket};
 use crate::park::{self, ParkReason};
-use crate::scheduler::{context, Handle};
+use crate::scheduler::{current, Handle};
 use crate::time::sleep::{sleep_at, sleep_until_at};
 use crate::time::Sleep;
 use std::fmt;
@@ -113,8 +113,8 @@ where
         match &self.handle {
             Some(handle) => drop(handle.spawn_with(future, None, self.site)),
             None => drop(
-                context::with_current(|handle| handle.spawn_with(future, None, self.site))
-                    .expect(context::NO_RUNTIME),
+                current::with_current(|handle| handle.spawn_with(future, None, self.site))
+                    .expect(current::NO_RUNTIME),
             ),
         }
     }

@@ -22,7 +22,7 @@ impl Registration {
         source: &mut S,
         interest: mio::Interest,
     ) -> io::Result<Registration> {
-        let handle = scheduler::context::driver_handle();
+        let handle = scheduler::current::driver_handle();
         let (token, shared) = handle.io.allocate();
         if let Err(error) = handle.io.registry().register(source, token, interest) {
             handle.io.release(token);

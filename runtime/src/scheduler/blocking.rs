@@ -1,7 +1,7 @@
 //! The blocking pool: threads for `spawn_blocking`, started on demand up to a bound, kept
 //! alive for a while when idle, joined at shutdown.
 
-use super::{context, Handle};
+use super::{current, Handle};
 use crate::loom::lock_std as lock;
 use crate::park::ParkReason;
 use crate::task_core::{self as task, JoinHandle, Meta, Notified, Schedule, Task};
@@ -143,7 +143,7 @@ impl BlockingPool {
             // Queued until a thread frees up.
             return;
         }
-        let Some(handle) = handle.cloned().or_else(context::try_current) else {
+        let Some(handle) = handle.cloned().or_else(current::try_current) else {
             return;
         };
         let id = state.next_thread_id;
@@ -165,7 +165,7 @@ impl BlockingPool {
 
     fn run(&self, id: usize, handle: Handle) {
         CURRENT_POOL.with(|pool| pool.set(Arc::as_ptr(&self.inner)));
-        let _enter = context::enter(handle);
+        let _enter = current::enter(handle);
         let inner = &*self.inner;
         let mut state = lock(&inner.state);
         loop {

@@ -8,13 +8,13 @@
 //! Idle workers sleep on the driver or a condvar (`sleep.rs`); `idle.rs` decides whom to wake.
 
 mod blocking;
-pub(crate) mod context;
+pub(crate) mod current;
 mod idle;
 mod sleep;
 pub(crate) mod worker;
 
 pub(crate) use blocking::BlockingPool;
-pub use context::EnterGuard;
+pub use current::EnterGuard;
 pub(crate) use sleep::{Rouser, SharedDriver, Sleeper};
 
 use crate::driver;
@@ -76,12 +76,12 @@ impl Handle {
     /// Outside a runtime; see [`Handle::try_current`].
     #[track_caller]
     pub fn current() -> Handle {
-        context::current()
+        current::current()
     }
 
     /// The current runtime's handle, or an error outside one.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        context::try_current().ok_or(TryCurrentError(()))
+        current::try_current().ok_or(TryCurrentError(()))
     }
 
     /// Spawns a task on this runtime, from any thread.
@@ -109,7 +109,7 @@ impl Handle {
     /// Makes this runtime current on this thread until the guard is dropped, so that
     /// `runtime::spawn`, `sleep` and sockets work from plain threads.
     pub fn enter(&self) -> EnterGuard {
-        context::enter(self.clone())
+        current::enter(self.clone())
     }
 
     /// A snapshot of every live task, taken from any thread while workers keep running.
@@ -238,7 +238,7 @@ impl Shared {
     /// alive; elsewhere a clone taken before the push does (the task's may be the last one
     /// once the runtime is dropped).
     fn schedule(self: &Arc<Shared>, task: Notified<Handle>, is_yield: bool) {
-        let task = context::with_worker(|worker| match worker {
+        let task = current::with_worker(|worker| match worker {
             Some(worker) if worker.belongs_to(self) => {
                 worker.schedule_local(task, is_yield);
                 None

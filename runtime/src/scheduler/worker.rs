@@ -1,7 +1,7 @@
 //! A worker thread's loop: run local work, steal, sleep.
 
 use super::sleep::Sleeper;
-use super::{context, Handle, Shared};
+use super::{current, Handle, Shared};
 use crate::park;
 use crate::task_core::Notified;
 use crossbeam_deque::{Steal, Worker as Deque};
@@ -65,8 +65,8 @@ impl Worker {
 
     /// The worker thread's body.
     pub(crate) fn run(&self) {
-        let _enter = context::enter(self.handle.clone());
-        let _worker = context::set_worker(self);
+        let _enter = current::enter(self.handle.clone());
+        let _worker = current::set_worker(self);
         let _table = park::set_worker_table(&self.shared().tables[self.index]);
         while !self.shared().is_shutdown() {
             let tick = self.tick.get().wrapping_add(1);

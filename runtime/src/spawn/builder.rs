@@ -1,4 +1,4 @@
-use crate::scheduler::{context, Handle};
+use crate::scheduler::{current, Handle};
 use crate::task_core::JoinHandle;
 use std::future::Future;
 use std::panic::Location;
@@ -40,7 +40,7 @@ impl Builder {
         F::Output: Send + 'static,
     {
         let site = Location::caller();
-        context::current().spawn_with(future, self.name, site)
+        current::current().spawn_with(future, self.name, site)
     }
 
     /// Spawns on the runtime of `handle`.
@@ -64,7 +64,7 @@ impl Builder {
         R: Send + 'static,
     {
         let site = Location::caller();
-        let handle = context::current();
+        let handle = current::current();
         handle.shared.blocking.spawn(&handle, f, self.name, site)
     }
 }

@@ -15,7 +15,7 @@ use crate::context::{CancelHandle, Context};
 use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
-use crate::scheduler::context as current;
+use crate::scheduler::current;
 use crate::task_core::{JoinHandle, TaskId};
 use crate::waitlist::{refresh_waker, WaitKey, WaitList, Wakeups};
 use std::any::Any;

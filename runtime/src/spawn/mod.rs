@@ -8,7 +8,7 @@ mod group;
 pub use builder::Builder;
 pub use group::{Group, GroupWait, SpawnLimited};
 
-use crate::scheduler::context;
+use crate::scheduler::current;
 use crate::task_core::JoinHandle;
 use std::future::Future;
 use std::panic::Location;
@@ -31,8 +31,8 @@ where
     F::Output: Send + 'static,
 {
     let site = Location::caller();
-    context::with_current(|handle| handle.spawn_with(future, None, site))
-        .expect(context::NO_RUNTIME)
+    current::with_current(|handle| handle.spawn_with(future, None, site))
+        .expect(current::NO_RUNTIME)
 }
 
 /// Runs a blocking closure on the runtime's blocking pool, off the workers.
@@ -53,6 +53,6 @@ where
     R: Send + 'static,
 {
     let site = Location::caller();
-    let handle = context::current();
+    let handle = current::current();
     handle.shared.blocking.spawn(&handle, f, None, site)
 }

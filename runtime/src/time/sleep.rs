@@ -45,7 +45,7 @@ pub(crate) fn sleep_at(duration: Duration, site: &'static Location<'static>) -> 
 pub(crate) fn sleep_until_at(deadline: Instant, site: &'static Location<'static>) -> Sleep {
     Sleep {
         deadline,
-        handle: scheduler::context::driver_handle(),
+        handle: scheduler::current::driver_handle(),
         key: None,
         site,
     }

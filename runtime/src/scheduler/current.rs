@@ -1,5 +1,6 @@
-//! The thread-local runtime context: which runtime `spawn`, `sleep` and sockets belong to,
-//! and, on a worker thread, the worker itself (for local scheduling).
+//! The current runtime, per thread: which runtime `spawn`, `sleep` and sockets belong to,
+//! and, on a worker thread, the worker itself (for local scheduling). (Not to be confused with
+//! `crate::context`, Go's cancellation context, nor with the poll context.)
 
 use super::worker::Worker;
 use super::Handle;
@@ -8,14 +9,14 @@ use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::sync::Arc;
 
-struct Context {
+struct Current {
     handle: RefCell<Option<Handle>>,
     worker: Cell<*const Worker>,
 }
 
 thread_local! {
-    static CONTEXT: Context = const {
-        Context {
+    static CURRENT: Current = const {
+        Current {
             handle: RefCell::new(None),
             worker: Cell::new(ptr::null()),
         }
@@ -33,14 +34,14 @@ pub struct EnterGuard {
 }
 
 pub(crate) fn enter(handle: Handle) -> EnterGuard {
-    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle)));
+    let prev = CURRENT.with(|c| c.handle.replace(Some(handle)));
     EnterGuard { prev }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
-        let _ = CONTEXT.try_with(|c| c.handle.replace(prev));
+        let _ = CURRENT.try_with(|c| c.handle.replace(prev));
     }
 }
 
@@ -52,7 +53,7 @@ impl std::fmt::Debug for EnterGuard {
 
 /// Runs `f` with the current runtime's handle, without cloning it.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
-    CONTEXT
+    CURRENT
         .try_with(|c| c.handle.borrow().as_ref().map(f))
         .ok()
         .flatten()
@@ -76,7 +77,7 @@ pub(crate) fn driver_handle() -> Arc<driver::Handle> {
 /// Runs `f` with this thread's worker, if it is one.
 #[inline]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
-    let worker = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
+    let worker = CURRENT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
     // SAFETY: the pointer is set by `set_worker` for the duration of the worker loop, which
     // owns the `Worker` and clears it (through the guard) before the `Worker` is dropped.
     f(unsafe { worker.as_ref() })
@@ -89,12 +90,12 @@ pub(crate) fn is_worker() -> bool {
 pub(crate) struct WorkerGuard;
 
 pub(crate) fn set_worker(worker: &Worker) -> WorkerGuard {
-    CONTEXT.with(|c| c.worker.set(worker));
+    CURRENT.with(|c| c.worker.set(worker));
     WorkerGuard
 }
 
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|c| c.worker.set(ptr::null()));
+        let _ = CURRENT.try_with(|c| c.worker.set(ptr::null()));
     }
 }

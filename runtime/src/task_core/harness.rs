@@ -3,7 +3,7 @@
 
 use super::core::{Cell, Core, Header, Stage, Trailer};
 use super::raw::RawTask;
-use super::state::{Snapshot, State, TransitionToIdle, TransitionToRunning};
+use super::state::{State, TransitionToIdle, TransitionToRunning, Word};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule, Task};
 use crate::park;
@@ -162,7 +162,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
-    fn notify_join(&self, snapshot: Snapshot) {
+    fn notify_join(&self, snapshot: Word) {
         if !snapshot.is_join_interested() {
             // SAFETY: COMPLETE without JOIN_INTEREST: the completer owns the output.
             unsafe { self.core().set_stage(Stage::Consumed) };
@@ -210,7 +210,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
-    fn set_join_waker(&self, waker: Waker) -> Result<Snapshot, Snapshot> {
+    fn set_join_waker(&self, waker: Waker) -> Result<Word, Word> {
         // SAFETY: JOIN_WAKER is clear, so the handle owns the waker cell.
         unsafe { self.trailer().set_waker(Some(waker)) };
         let result = self.state().set_join_waker();

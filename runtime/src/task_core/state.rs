@@ -38,7 +38,7 @@ pub(crate) struct State {
 
 /// A copy of the state word at one instant.
 #[derive(Copy, Clone, PartialEq, Eq)]
-pub(crate) struct Snapshot(usize);
+pub(crate) struct Word(usize);
 
 #[must_use]
 pub(crate) enum TransitionToRunning {
@@ -82,8 +82,8 @@ impl State {
     }
 
     #[inline]
-    pub(crate) fn load(&self) -> Snapshot {
-        Snapshot(self.val.load(Acquire))
+    pub(crate) fn load(&self) -> Word {
+        Word(self.val.load(Acquire))
     }
 
     /// Called by a worker that took a `Notified` from a queue.
@@ -135,17 +135,17 @@ impl State {
     }
 
     /// Marks the output stored. Returns the state after the transition.
-    pub(crate) fn transition_to_complete(&self) -> Snapshot {
+    pub(crate) fn transition_to_complete(&self) -> Word {
         const DELTA: usize = RUNNING | COMPLETE;
-        let prev = Snapshot(self.val.fetch_xor(DELTA, AcqRel));
+        let prev = Word(self.val.fetch_xor(DELTA, AcqRel));
         debug_assert!(prev.is_running() && !prev.is_complete());
-        Snapshot(prev.0 ^ DELTA)
+        Word(prev.0 ^ DELTA)
     }
 
     /// Releases `count` references after completion. Returns true if the caller must
     /// deallocate.
     pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
-        let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, AcqRel));
+        let prev = Word(self.val.fetch_sub(count * REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= count, "refcount underflow");
         prev.ref_count() == count
     }
@@ -212,7 +212,7 @@ impl State {
     /// Runtime shutdown: marks the task cancelled and, if it is idle, claims it. Returns true
     /// if the caller now owns the future and must cancel it.
     pub(crate) fn transition_to_shutdown(&self) -> bool {
-        let mut prev = Snapshot(0);
+        let mut prev = Word(0);
         let _ = self.fetch_update(|mut next| {
             prev = next;
             if next.is_idle() {
@@ -226,7 +226,7 @@ impl State {
 
     /// The `JoinHandle` registers its waker. `Err` if the task completed meanwhile (the
     /// handle keeps ownership of the waker cell and should read the output).
-    pub(crate) fn set_join_waker(&self) -> Result<Snapshot, Snapshot> {
+    pub(crate) fn set_join_waker(&self) -> Result<Word, Word> {
         self.fetch_update(|curr| {
             debug_assert!(curr.is_join_interested() && !curr.is_join_waker_set());
             if curr.is_complete() {
@@ -239,7 +239,7 @@ impl State {
     }
 
     /// The `JoinHandle` takes the waker cell back to replace its waker. `Err` if complete.
-    pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
+    pub(crate) fn unset_join_waker(&self) -> Result<Word, Word> {
         self.fetch_update(|curr| {
             debug_assert!(curr.is_join_interested() && curr.is_join_waker_set());
             if curr.is_complete() {
@@ -253,8 +253,8 @@ impl State {
 
     /// The completer is done with the join waker. Returns the state before, so the caller
     /// knows whether the handle is gone (then the completer drops the waker).
-    pub(crate) fn unset_waker_after_complete(&self) -> Snapshot {
-        let prev = Snapshot(self.val.fetch_and(!JOIN_WAKER, AcqRel));
+    pub(crate) fn unset_waker_after_complete(&self) -> Word {
+        let prev = Word(self.val.fetch_and(!JOIN_WAKER, AcqRel));
         debug_assert!(prev.is_complete() && prev.is_join_waker_set());
         prev
     }
@@ -292,27 +292,24 @@ impl State {
 
     /// Returns true if this was the last reference.
     pub(crate) fn ref_dec(&self) -> bool {
-        let prev = Snapshot(self.val.fetch_sub(REF_ONE, AcqRel));
+        let prev = Word(self.val.fetch_sub(REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= 1, "refcount underflow");
         prev.ref_count() == 1
     }
 
-    fn fetch_update_action<T>(&self, mut f: impl FnMut(Snapshot) -> (T, Option<Snapshot>)) -> T {
+    fn fetch_update_action<T>(&self, mut f: impl FnMut(Word) -> (T, Option<Word>)) -> T {
         let mut curr = self.load();
         loop {
             let (output, next) = f(curr);
             let Some(next) = next else { return output };
             match self.val.compare_exchange(curr.0, next.0, AcqRel, Acquire) {
                 Ok(_) => return output,
-                Err(actual) => curr = Snapshot(actual),
+                Err(actual) => curr = Word(actual),
             }
         }
     }
 
-    fn fetch_update(
-        &self,
-        mut f: impl FnMut(Snapshot) -> Option<Snapshot>,
-    ) -> Result<Snapshot, Snapshot> {
+    fn fetch_update(&self, mut f: impl FnMut(Word) -> Option<Word>) -> Result<Word, Word> {
         let mut curr = self.load();
         loop {
             let Some(next) = f(curr) else {
@@ -320,7 +317,7 @@ impl State {
             };
             match self.val.compare_exchange(curr.0, next.0, AcqRel, Acquire) {
                 Ok(_) => return Ok(next),
-                Err(actual) => curr = Snapshot(actual),
+                Err(actual) => curr = Word(actual),
             }
         }
     }
@@ -331,7 +328,7 @@ pub(crate) struct JoinHandleDropped {
     pub(crate) drop_waker: bool,
 }
 
-impl Snapshot {
+impl Word {
     /// The bits a profile's `TaskState` is made of (running, notified, complete): what a
     /// snapshot checks did not move while it read the task's park record.
     pub(crate) fn profile_bits(self) -> usize {
@@ -395,9 +392,9 @@ impl Snapshot {
     }
 }
 
-impl fmt::Debug for Snapshot {
+impl fmt::Debug for Word {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Snapshot")
+        f.debug_struct("Word")
             .field("running", &self.is_running())
             .field("complete", &self.is_complete())
             .field("notified", &self.is_notified())

@@ -3,7 +3,7 @@
 //! profiles.
 
 use super::core::{Header, Meta};
-use super::state::Snapshot;
+use super::state::Word;
 use super::{Schedule, Task};
 use crate::loom::atomic::AtomicU32;
 use crate::park;
@@ -59,7 +59,7 @@ impl<'a> TaskView<'a> {
 
 /// A task's state word as a profile reads it.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct StateWord(Snapshot);
+pub(crate) struct StateWord(Word);
 
 impl StateWord {
     /// Being polled.

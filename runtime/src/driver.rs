@@ -67,13 +67,6 @@ impl Driver {
     }
 }
 
-/// Wakes a task from the driver. A waker from a foreign executor may panic; that must not
-/// unwind through the driver (and take down the worker holding it), so it is caught here
-/// (the panic hook has already reported it).
-pub(crate) fn wake_contained(waker: std::task::Waker) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
-}
-
 impl Handle {
     /// Interrupts a worker blocked in `Driver::turn`.
     pub(crate) fn interrupt(&self) {

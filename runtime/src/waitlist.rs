@@ -150,9 +150,11 @@ pub(crate) fn refresh_waker(stored: &mut Waker, current: &Waker) {
     }
 }
 
-/// Wakers released under a lock, called once it is released. The first is kept inline and
-/// the rest (a close, `add_permits(n)`) in a `Vec`: the common case of one or no waker costs
-/// an `Option` check, where a `SmallVec`'s drop stayed out of line on every operation.
+/// Wakers released under a lock, called once it is released: the one waker batch of the
+/// runtime (leaf futures' wait lists, and the driver's ready sockets and expired timers). The
+/// first is kept inline and the rest (a close, `add_permits(n)`, a driver turn that readies
+/// many) in a `Vec`: the common case of one or no waker costs an `Option` check, where a
+/// `SmallVec`'s drop stayed out of line on every operation.
 #[derive(Default)]
 pub(crate) struct Wakeups {
     first: Option<Waker>,
@@ -187,6 +189,23 @@ impl Wakeups {
         }
         for waker in self.rest {
             waker.wake();
+        }
+    }
+}
+
+impl Wakeups {
+    /// Wakes them all, in order, each contained: the driver wakes tasks of any executor, and a
+    /// foreign waker that panics must not unwind through the driver and take down the worker
+    /// holding it (the panic hook has already reported it).
+    pub(crate) fn wake_all_contained(self) {
+        let wake = |waker: Waker| {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+        };
+        if let Some(first) = self.first {
+            wake(first);
+        }
+        for waker in self.rest {
+            wake(waker);
         }
     }
 }

@@ -78,7 +78,7 @@ impl IoDriver {
 
     /// Applies a batch of events and wakes the waiting tasks (outside the lock).
     pub(crate) fn dispatch(&self, events: &mio::Events, wake_token: mio::Token) {
-        let mut wakers: smallvec::SmallVec<[std::task::Waker; 16]> = smallvec::SmallVec::new();
+        let mut wakers = crate::waitlist::Wakeups::new();
         {
             let mut sockets = lock(&self.sockets);
             sockets.tick = sockets.tick.wrapping_add(1);
@@ -98,8 +98,6 @@ impl IoDriver {
                 }
             }
         }
-        for waker in wakers {
-            crate::driver::wake_contained(waker);
-        }
+        wakers.wake_all_contained();
     }
 }

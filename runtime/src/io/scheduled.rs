@@ -97,7 +97,7 @@ impl ScheduledIo {
     pub(super) fn take_wakers(
         &self,
         event: &mio::event::Event,
-        out: &mut smallvec::SmallVec<[Waker; 16]>,
+        out: &mut crate::waitlist::Wakeups,
     ) {
         let mut waiters = lock(&self.waiters);
         let readable = event.is_readable() || event.is_read_closed() || event.is_error();

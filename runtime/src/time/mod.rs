@@ -141,7 +141,7 @@ impl TimeDriver {
     pub(crate) fn fire_expired(&self, horizon: Duration) -> bool {
         let now = self.now_tick();
         let soon = now.saturating_add(u64::try_from(horizon.as_millis()).unwrap_or(u64::MAX));
-        let mut expired: smallvec::SmallVec<[Waker; 16]> = smallvec::SmallVec::new();
+        let mut expired = crate::waitlist::Wakeups::new();
         let next = {
             let mut inner = lock(&self.inner);
             let mut next = inner.wheel.next_expiration();
@@ -151,9 +151,7 @@ impl TimeDriver {
             }
             next
         };
-        for waker in expired {
-            crate::driver::wake_contained(waker);
-        }
+        expired.wake_all_contained();
         next.is_some_and(|next| next <= soon)
     }
 }

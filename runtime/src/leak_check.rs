@@ -80,25 +80,22 @@ impl LeakCheck {
         let deadline = Instant::now() + self.grace;
         let mut delay = FIRST_RETRY_DELAY;
         let mut caller: Option<Option<TaskId>> = None;
-        let mut probes: Vec<TaskId> = Vec::new();
         loop {
             let mut new: Vec<TaskSnapshot> = self
                 .handle
                 .profile()
                 .tasks()
                 .iter()
-                .filter(|t| !self.baseline.contains(&t.id()) && !probes.contains(&t.id()))
+                .filter(|t| !self.baseline.contains(&t.id()))
                 .cloned()
                 .collect();
             // Only a task spawned since `start` can be reported, and only a running one
-            // can be us: identify ourselves only when that happens (rarely: a test body
-            // runs in `block_on`, which is not a task).
+            // can be us (a test body runs in `block_on`, which is not a task). The task
+            // polling us is the one whose record this thread's poll context points at:
+            // exact, unlike excluding every running task (another worker may be running a
+            // leaked one, stuck in a busy loop). Read during this poll, once.
             if new.iter().any(|t| t.state() == TaskState::Running) {
-                let me = *caller.get_or_insert_with(|| {
-                    let (probe, parent) = self.current_task();
-                    probes.push(probe);
-                    parent
-                });
+                let me = *caller.get_or_insert_with(crate::task_core::current_task_id);
                 new.retain(|t| Some(t.id()) != me);
             }
             if new.is_empty() {
@@ -123,23 +120,6 @@ impl LeakCheck {
         if let Err(report) = self.check().await {
             panic!("{report}");
         }
-    }
-
-    /// The id of the task polling us, if any, and the id of the probe used to learn it.
-    ///
-    /// The runtime has no public "current task id"; but a task records the task that spawned
-    /// it as its parent, so we spawn a probe that never completes, read its parent from a
-    /// profile and abort it. This is exact, unlike excluding every running task (another
-    /// worker may be running a leaked task right now, e.g. one stuck in a busy loop).
-    /// Parents are recorded by the runtime's `profiling` feature, which the profiler's
-    /// dependency on `runtime` enables (a default feature).
-    fn current_task(&self) -> (TaskId, Option<TaskId>) {
-        let probe = self.handle.spawn(std::future::pending::<()>());
-        let id = probe.id();
-        // Spawning registers the task before returning, and it cannot finish until aborted.
-        let parent = self.handle.profile().task(id).and_then(|t| t.parent());
-        probe.abort();
-        (id, parent)
     }
 }
 

@@ -109,7 +109,7 @@ impl<'a, W: Fn(*const park::Record) -> bool> TaskPoll<'a, W> {
 #[inline(always)]
 fn end(context: &PollContext) {
     context.budget.set(None);
-    park::PollScope::<fn(*const park::Record) -> bool>::exit(&context.park);
+    park::end_poll(&context.park);
 }
 
 impl<W: Fn(*const park::Record) -> bool> Drop for TaskPoll<'_, W> {

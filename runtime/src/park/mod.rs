@@ -50,8 +50,9 @@ pub(crate) mod table;
 
 pub(crate) use consistent::stable;
 pub(crate) use record::{
-    current_record, decode_key, now, record_code, record_yield, recorded_this_poll, refresh_clock,
-    set_worker_table, woken_during_poll, CaseCollector, Current, PollScope, RawPark, Record,
+    current_record, decode_key, end_poll, now, record_code, record_yield, recorded_this_poll,
+    refresh_clock, set_worker_table, woken_during_poll, CaseCollector, Current, PollScope, RawPark,
+    Record,
 };
 pub(crate) use table::ParkTable;
 

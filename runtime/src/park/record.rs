@@ -488,12 +488,6 @@ impl<'a, W: Fn(*const Record) -> bool> PollScope<'a, W> {
         self.record().since.store(current_now(current), Release);
     }
 
-    /// The poll ended: no task's record is current on this thread any more.
-    #[inline(always)]
-    pub(crate) fn exit(current: &Current) {
-        current.record.set(ptr::null());
-    }
-
     fn notified(&self) -> bool {
         (self.woken)(self.record)
     }
@@ -546,6 +540,12 @@ pub(crate) fn woken_during_poll(record: &Record) {
     if word & PARKED != 0 {
         record.word.store(word | CARRY, Release);
     }
+}
+
+/// A task poll ended: no task's record is current on this thread any more.
+#[inline(always)]
+pub(crate) fn end_poll(current: &Current) {
+    current.record.set(ptr::null());
 }
 
 /// A resumed park shorter than the profile rate: counted with probability duration / rate,

@@ -104,9 +104,10 @@ impl<'a, W: Fn(*const Record) -> bool> PollScope<'a, W> {
     }
     #[inline(always)]
     pub(crate) fn pending(&self, _current: &Current) {}
-    #[inline(always)]
-    pub(crate) fn exit(_current: &Current) {}
 }
+
+#[inline(always)]
+pub(crate) fn end_poll(_current: &Current) {}
 
 pub(crate) fn now() -> u64 {
     0

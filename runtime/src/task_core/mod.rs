@@ -41,7 +41,7 @@ mod view;
 mod waker;
 mod yield_now;
 
-pub(crate) use self::core::Meta;
+pub(crate) use self::core::{current_task_id, Meta};
 pub use self::error::JoinError;
 pub use self::id::TaskId;
 pub use self::join::JoinHandle;

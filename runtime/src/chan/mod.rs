@@ -25,11 +25,26 @@
 //! So `recv` may be used in a `select!` loop freely; a `send` in a `select!` that another
 //! branch wins did not happen, as in Go.
 
-mod bounded;
+//!
+//! # Layout
+//!
+//! [`core`] is what every channel shares (the ends' counts, parked receivers, the close);
+//! [`buffered`] and [`unbounded`] are the two algorithms for keeping values; `endpoints` is
+//! the public API over them.
+
+mod buffered;
+mod core;
+mod endpoints;
 mod error;
 pub mod oneshot;
 mod unbounded;
 
-pub use bounded::{channel, unbounded, Receiver, Recv, Send, Sender};
+pub use endpoints::{channel, unbounded, Receiver, Recv, SendFuture, Sender};
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use oneshot::oneshot;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -36,8 +36,11 @@
 //! after the push (the same load as above) sees the flag, in which case it empties the queue
 //! itself, or else, by the same argument, the receiver's pops see its value.
 
+use super::core::Chan;
 use crate::loom::atomic::{fence, AtomicUsize, Ordering};
 use crate::loom::SegQueue;
+use crate::waitlist::WaitKey;
+use std::task::{Poll, Waker};
 
 /// Set once every `Receiver` is gone, so that a send fails without the lock. Never cleared.
 const RECEIVERS_GONE: usize = 1 << 0;
@@ -140,5 +143,79 @@ impl<T> Unbounded<T> {
     /// pop: pairs with the `SeqCst` load in `push` (see the module doc).
     pub(super) fn fence_after_park(&self) {
         fence(Ordering::SeqCst);
+    }
+}
+
+impl<T> Chan<T> {
+    /// A send: a push, and the lock only if a receiver is parked.
+    pub(super) fn send_unbounded(&self, unbounded: &Unbounded<T>, value: T) -> Result<(), T> {
+        match unbounded.push(value)? {
+            Pushed::Done => {}
+            Pushed::NotifyReceiver => {
+                let waker = {
+                    let mut state = self.lock();
+                    let waker = state.notify_receiver();
+                    self.publish(&state);
+                    waker
+                };
+                super::core::wake(waker);
+            }
+        }
+        Ok(())
+    }
+
+    /// Receives without parking: the value, or `Err(true)` if the channel is closed and
+    /// drained, `Err(false)` if it is empty.
+    pub(super) fn try_recv_unbounded(&self, unbounded: &Unbounded<T>) -> Result<T, bool> {
+        if let Some(value) = unbounded.pop() {
+            return Ok(value);
+        }
+        // Once every sender is gone, everything they sent is visible to this pop.
+        match unbounded.senders_gone() {
+            false => Err(false),
+            true => unbounded.pop().ok_or(true),
+        }
+    }
+
+    /// One poll of a receive: a pop; the lock only to leave the wait list or to park.
+    pub(super) fn poll_recv_unbounded(
+        &self,
+        unbounded: &Unbounded<T>,
+        key: &mut Option<WaitKey>,
+        waker: &Waker,
+    ) -> Poll<Option<T>> {
+        if key.is_none() {
+            if let Some(value) = unbounded.pop() {
+                return Poll::Ready(Some(value));
+            }
+        }
+        let mut state = self.lock();
+        if let Some(key) = key.take() {
+            // Still queued (spurious poll) or already popped (notified): start over.
+            state.recv_waiters.remove(key);
+            self.publish(&state);
+            if let Some(value) = unbounded.pop() {
+                return Poll::Ready(Some(value));
+            }
+        }
+        // Every sender that is gone pushed before it took the lock to say so: an empty queue
+        // now, with no sender left, stays empty.
+        if state.senders == 0 {
+            return Poll::Ready(unbounded.pop());
+        }
+        let parked = state.recv_waiters.push_back(waker.clone());
+        self.publish(&state);
+        unbounded.fence_after_park();
+        match unbounded.pop() {
+            Some(value) => {
+                state.recv_waiters.remove(parked);
+                self.publish(&state);
+                Poll::Ready(Some(value))
+            }
+            None => {
+                *key = Some(parked);
+                Poll::Pending
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! A park, followed from a leaf future to `runtime::profile()`:
 //!
 //! 1. A leaf returns `Pending` and calls `record` (here) with its reason and the site its
-//!    `#[track_caller]` constructor saved, e.g. `chan/bounded.rs`, `Recv::poll`.
+//!    `#[track_caller]` constructor saved, e.g. `chan/endpoints.rs`, `Recv::poll`.
 //! 2. `record.rs`: `record_code` stores reason and site into the word of the record the
 //!    poll's `PollScope` pointed this thread's poll context (`poll_context.rs`) at; the
 //!    record is a field of the task's header (`task_core/core.rs`), and `task_core/harness.rs` opens

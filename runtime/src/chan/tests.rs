@@ -1,6 +1,11 @@
+use super::core::Chan;
 use super::*;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
 use std::task::Wake;
+use std::task::{Context, Poll, Waker};
 
 /// A program may keep a channel per request: the unbounded flavour's lock-free queue
 /// (cache-padded, ~256 bytes) must not be part of every channel.

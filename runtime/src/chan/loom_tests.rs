@@ -2,6 +2,10 @@
 use super::*;
 use loom::future::block_on;
 use loom::thread;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Waker};
 
 #[test]
 fn loom_unbuffered_hand_off() {

@@ -174,13 +174,6 @@ impl Wakeups {
         }
     }
 
-    /// How many wakers are waiting to be called.
-    #[cfg(test)]
-    #[cfg_attr(loom, allow(dead_code))] // only the (non-loom) group tests ask
-    pub(crate) fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.rest.len()
-    }
-
     /// Wakes them all, in the order they were pushed.
     #[inline]
     pub(crate) fn wake_all(self) {

@@ -1,30 +1,33 @@
 //! `Group`: Go's `errgroup` — spawn fallible tasks, wait for all of them, get the first
 //! error, and cancel the rest through a shared [`Context`].
 //!
-//! Each spawned future runs inside a `GroupTask`, which reports its outcome to the group's
-//! shared state when it finishes (after the user's future has been dropped, so that its
-//! destructors have run by the time `wait` returns), and also when it is dropped unfinished
-//! (aborted). The group keeps each unfinished task's `JoinHandle` only to abort it when the
-//! group is dropped; a finished task removes its own.
+//! Built on the runtime's own primitives, as Go's is on `sync.WaitGroup` and a semaphore:
 //!
-//! An optional limit bounds how many spawned futures run at once. Slots are handed over in
-//! FIFO order: a released slot goes straight to the longest waiter (popped from
-//! `slot_waiters`), so a newcomer never overtakes a queued task.
+//! - a [`WaitGroup`] counts unfinished tasks, and [`wait`](Group::wait) is its wait;
+//! - under a limit, each task holds one permit of a FIFO [`Semaphore`] while it runs, taken
+//!   (or queued for) in spawn order;
+//! - one mutex holds the rest: the first error and panic, the limit, and each unfinished
+//!   task's `JoinHandle`, kept only to abort it when the group is dropped.
+//!
+//! Each spawned future runs inside a `GroupTask`, which reports its outcome when it finishes
+//! (after the user's future has been dropped, so that its destructors have run by the time
+//! `wait` returns), and also when it is dropped unfinished (aborted).
 
 use crate::context::{CancelHandle, Context};
-use crate::coop;
 use crate::loom::{lock, Mutex, MutexGuard};
-use crate::park::{self, ParkReason};
+use crate::park::ParkReason;
 use crate::scheduler::current;
+use crate::sync::semaphore::PendingAcquire;
+use crate::sync::{Semaphore, Wait, WaitGroup};
 use crate::task_core::{JoinHandle, TaskId};
-use crate::waitlist::{refresh_waker, WaitKey, WaitList, Wakeups};
+use crate::waitlist::{WaitKey, WaitList};
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context as TaskContext, Poll, Waker};
+use std::task::{ready, Context as TaskContext, Poll};
 
 /// Go's `errgroup.Group`: a set of tasks returning `Result<(), E>`, awaited together.
 ///
@@ -75,90 +78,49 @@ pub struct Group<E> {
 
 struct Shared<E> {
     state: Mutex<State<E>>,
+    /// One permit per running task. Without a limit it holds [`UNLIMITED`] permits.
+    slots: Semaphore,
+    /// Counts spawned tasks that have not finished, including those waiting for a slot.
+    unfinished: WaitGroup,
     /// The context of `with_context`: cancelled on the first failure, when `wait` returns and
     /// when the group is dropped.
     cancel: Option<CancelHandle>,
 }
 
 struct State<E> {
-    /// Spawned tasks not finished yet, including those still waiting for a slot.
-    pending: usize,
     /// The join handle of every unfinished task, to abort it if the group is dropped. The
     /// entry is pushed (`None`) before the spawn and filled after it; a task that finishes
-    /// first removes it, and the spawner then drops the handle.
+    /// first removes it, and the spawner then drops the handle. (A generation-checked list,
+    /// so that a spawner filling in late never writes into a newer task's entry.)
     handles: WaitList<Option<JoinHandle<()>>>,
     /// The first error a task returned; taken by `wait`.
     error: Option<E>,
     /// The first panic a task raised; resumed by `wait`.
     panic: Option<Box<dyn Any + Send + 'static>>,
-    /// Tasks in `wait`, woken when `pending` reaches 0.
-    waiters: WaitList<Waker>,
     /// At most this many slots are held at once (`None`: no limit).
     limit: Option<usize>,
-    /// Slots held: started, unfinished futures, plus slots granted to waiters not yet back.
-    running: usize,
-    /// Waiting for a slot, FIFO. An entry popped by `grant_slots` owns a slot.
-    slot_waiters: WaitList<Waker>,
+    /// Permits still to be taken out of circulation after the limit was lowered below the
+    /// slots held: the next releases forget their permit instead of giving it back. Always
+    /// `free + held - debt == capacity`.
+    debt: usize,
 }
 
-/// A task's claim on a run slot.
-#[derive(Copy, Clone, Debug)]
+/// The semaphore's capacity without a limit: more tasks than can exist.
+const UNLIMITED: usize = Semaphore::MAX_PERMITS;
+
+/// A task's claim on a run slot: one permit of `Shared::slots`.
 enum Slot {
     /// Holds one; released when the task finishes.
     Held,
-    /// Queued in `slot_waiters`; the entry being gone means a slot was granted.
-    Queued(WaitKey),
+    /// Queued for one, in the order of the claim.
+    Queued(PendingAcquire),
     /// Holds none (given back, or handed on to a spawned task).
     Released,
 }
 
 impl<E> State<E> {
-    fn has_free_slot(&self) -> bool {
-        self.limit.is_none_or(|limit| self.running < limit)
-    }
-
-    /// Takes a slot for a newcomer, unless one is queued already (FIFO) or none is free.
-    fn try_take_slot(&mut self) -> bool {
-        let free = self.slot_waiters.is_empty() && self.has_free_slot();
-        if free {
-            self.running += 1;
-        }
-        free
-    }
-
-    /// Hands free slots to the longest waiters.
-    fn grant_slots(&mut self, wakeups: &mut Wakeups) {
-        while self.has_free_slot() {
-            let Some(waker) = self.slot_waiters.pop_front() else {
-                break;
-            };
-            self.running += 1;
-            wakeups.push(waker);
-        }
-    }
-
-    /// Whether a queued claim was granted; if not, its waker is refreshed.
-    fn poll_queued(&mut self, key: WaitKey, waker: &Waker) -> bool {
-        match self.slot_waiters.get_mut(key) {
-            Some(stored) => {
-                refresh_waker(stored, waker);
-                false
-            }
-            None => true,
-        }
-    }
-
-    /// Gives a claim up: a held or granted slot goes to the next waiter.
-    fn release(&mut self, slot: &mut Slot, wakeups: &mut Wakeups) {
-        let held = match std::mem::replace(slot, Slot::Released) {
-            Slot::Held => true,
-            Slot::Queued(key) => self.slot_waiters.remove(key).is_none(),
-            Slot::Released => false,
-        };
-        if held {
-            self.running -= 1;
-            self.grant_slots(wakeups);
-        }
+    fn capacity(&self) -> usize {
+        self.limit.unwrap_or(UNLIMITED)
     }
 }
 
@@ -170,6 +132,61 @@ impl<E> Shared<E> {
     fn cancel(&self) {
         if let Some(cancel) = &self.cancel {
             cancel.cancel();
+        }
+    }
+
+    /// Takes a slot now or queues for one, in call order, without parking anybody: the
+    /// spawned task waits for it on its first poll, parked at `site`.
+    fn claim_slot(&self, site: &'static Location<'static>) -> Slot {
+        let mut pending = PendingAcquire::new(1, ParkReason::SemaphoreAcquire, site);
+        match self.slots.take_or_enqueue(&mut pending) {
+            Ok(true) => Slot::Held,
+            Ok(false) => Slot::Queued(pending),
+            Err(_) => unreachable!("a group never closes its semaphore"),
+        }
+    }
+
+    /// Waits for a queued claim, parking with reason `semaphore acquire` at its site.
+    fn poll_slot(&self, slot: &mut Slot, cx: &mut TaskContext<'_>) -> Poll<()> {
+        if let Slot::Queued(pending) = slot {
+            let granted = ready!(self.slots.poll_acquire(pending, cx));
+            granted.expect("a group never closes its semaphore");
+            *slot = Slot::Held;
+        }
+        Poll::Ready(())
+    }
+
+    /// Gives a claim up: a held or granted slot goes back to the semaphore (to the next
+    /// waiter), or out of circulation if a lowered limit is still owed.
+    fn release_slot(&self, slot: &mut Slot) {
+        let held = match std::mem::replace(slot, Slot::Released) {
+            Slot::Held => true,
+            Slot::Queued(mut pending) => self.slots.withdraw(&mut pending),
+            Slot::Released => false,
+        };
+        if held {
+            let mut state = self.lock();
+            if state.debt > 0 {
+                state.debt -= 1;
+            } else {
+                self.slots.release(1);
+            }
+        }
+    }
+
+    /// Changes the limit: a raise pays what is owed and frees the rest at once (waking
+    /// waiters in order); a cut takes free permits away now and owes the rest.
+    fn set_limit(&self, limit: Option<usize>) {
+        let mut state = self.lock();
+        let (old, new) = (state.capacity(), limit.unwrap_or(UNLIMITED));
+        state.limit = limit;
+        if new >= old {
+            let paid = (new - old).min(state.debt);
+            state.debt -= paid;
+            self.slots.release(new - old - paid);
+        } else {
+            let cut = old - new;
+            state.debt += cut - self.slots.forget_permits(cut);
         }
     }
 }
@@ -198,15 +215,14 @@ impl<E> Group<E> {
         Group {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    pending: 0,
                     handles: WaitList::new(),
                     error: None,
                     panic: None,
-                    waiters: WaitList::new(),
                     limit: None,
-                    running: 0,
-                    slot_waiters: WaitList::new(),
+                    debt: 0,
                 }),
+                slots: Semaphore::new(UNLIMITED),
+                unfinished: WaitGroup::new(),
                 cancel,
             }),
         }
@@ -223,22 +239,12 @@ impl<E> Group<E> {
     /// Unlike Go, the limit may change while tasks run: raising it starts waiting tasks at
     /// once; lowering it takes effect as running tasks finish. A limit of 0 starts nothing.
     pub fn set_limit(&self, limit: usize) {
-        self.update_limit(Some(limit));
+        self.shared.set_limit(Some(limit));
     }
 
     /// Removes the limit; every waiting task starts. Go's `g.SetLimit(-1)`.
     pub fn remove_limit(&self) {
-        self.update_limit(None);
-    }
-
-    fn update_limit(&self, limit: Option<usize>) {
-        let mut wakeups = Wakeups::new();
-        {
-            let mut state = self.shared.lock();
-            state.limit = limit;
-            state.grant_slots(&mut wakeups);
-        }
-        wakeups.wake_all();
+        self.shared.set_limit(None);
     }
 
     /// The limit set with [`set_limit`](Group::set_limit), if any.
@@ -248,7 +254,7 @@ impl<E> Group<E> {
 
     /// The number of spawned tasks that have not finished (including any waiting for a slot).
     pub fn len(&self) -> usize {
-        self.shared.lock().pending
+        self.shared.unfinished.count() as usize
     }
 
     /// True if every spawned task has finished.
@@ -271,8 +277,7 @@ impl<E> Group<E> {
     pub fn wait(&self) -> GroupWait<'_, E> {
         GroupWait {
             shared: &self.shared,
-            waiter: None,
-            site: Location::caller(),
+            unfinished: self.shared.unfinished.wait(),
         }
     }
 }
@@ -295,15 +300,7 @@ impl<E: Send + 'static> Group<E> {
     {
         let site = Location::caller();
         assert_runtime();
-        let slot = {
-            let mut state = self.shared.lock();
-            if state.try_take_slot() {
-                Slot::Held
-            } else {
-                // Queued in spawn order; the task's first poll installs its real waker.
-                Slot::Queued(state.slot_waiters.push_back(Waker::noop().clone()))
-            }
-        };
+        let slot = self.shared.claim_slot(site);
         self.spawn_task(future, slot, site)
     }
 
@@ -319,7 +316,7 @@ impl<E: Send + 'static> Group<E> {
     {
         let site = Location::caller();
         assert_runtime();
-        if !self.shared.lock().try_take_slot() {
+        if self.shared.slots.try_take(1).is_err() {
             return Err(future);
         }
         Ok(self.spawn_task(future, Slot::Held, site))
@@ -352,18 +349,14 @@ impl<E: Send + 'static> Group<E> {
     where
         F: Future<Output = Result<(), E>> + Send + 'static,
     {
-        let handle_key = {
-            let mut state = self.shared.lock();
-            state.pending += 1;
-            state.handles.push_back(None)
-        };
+        self.shared.unfinished.add(1);
+        let handle_key = self.shared.lock().handles.push_back(None);
         let task = GroupTask {
             future: Some(future),
             member: Member {
                 shared: self.shared.clone(),
                 handle_key,
                 slot,
-                site,
                 finished: false,
             },
         };
@@ -407,8 +400,7 @@ impl<E> fmt::Debug for Group<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.shared.lock();
         f.debug_struct("Group")
-            .field("pending", &state.pending)
-            .field("running", &state.running)
+            .field("unfinished", &self.shared.unfinished.count())
             .field("limit", &state.limit)
             .field("failed", &(state.error.is_some() || state.panic.is_some()))
             .finish_non_exhaustive()
@@ -437,9 +429,8 @@ struct GroupTask<F, E> {
 struct Member<E> {
     shared: Arc<Shared<E>>,
     handle_key: WaitKey,
+    /// Queued (parked at the spawn site) until a slot is free.
     slot: Slot,
-    /// The spawn site, where a task waiting for a slot is shown parked.
-    site: &'static Location<'static>,
     finished: bool,
 }
 
@@ -459,13 +450,8 @@ where
         if this.member.finished {
             return Poll::Ready(());
         }
-        if let Slot::Queued(key) = this.member.slot {
-            if !this.member.shared.lock().poll_queued(key, cx.waker()) {
-                park::record(ParkReason::SemaphoreAcquire, this.member.site);
-                return Poll::Pending;
-            }
-            this.member.slot = Slot::Held;
-        }
+        let member = &mut this.member;
+        ready!(member.shared.poll_slot(&mut member.slot, cx));
         let Some(running) = future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
@@ -488,7 +474,6 @@ where
 impl<E> Member<E> {
     fn finish(&mut self, outcome: Outcome<E>) {
         self.finished = true;
-        let mut wakeups = Wakeups::new();
         // User values (a second error, a payload, our join handle) are dropped after unlock.
         let mut unused = None;
         let failed = matches!(outcome, Outcome::Returned(Err(_)) | Outcome::Panicked(_));
@@ -503,17 +488,14 @@ impl<E> Member<E> {
                 }
                 other => unused = Some(other),
             }
-            state.release(&mut self.slot, &mut wakeups);
-            state.pending -= 1;
-            if state.pending == 0 {
-                wakeups.extend(state.waiters.drain());
-            }
             state.handles.remove(self.handle_key)
         };
+        self.shared.release_slot(&mut self.slot);
         if failed {
             self.shared.cancel();
         }
-        wakeups.wake_all();
+        // Last: `wait` may return as soon as this runs, and finds the outcome recorded.
+        self.shared.unfinished.done();
         drop(handle);
         drop(unused);
     }
@@ -531,9 +513,8 @@ impl<E> Drop for Member<E> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct GroupWait<'a, E> {
     shared: &'a Shared<E>,
-    /// Our entry in `waiters` while parked (stale once drained).
-    waiter: Option<WaitKey>,
-    site: &'static Location<'static>,
+    /// Parks with reason `waitgroup wait` at the caller of [`Group::wait`].
+    unfinished: Wait<'a>,
 }
 
 impl<E> Future for GroupWait<'_, E> {
@@ -541,39 +522,17 @@ impl<E> Future for GroupWait<'_, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), E>> {
         let this = self.get_mut();
-        let permit = ready!(coop::poll_proceed(cx));
+        ready!(Pin::new(&mut this.unfinished).poll(cx));
         let (error, panic) = {
             let mut state = this.shared.lock();
-            if state.pending > 0 {
-                match this.waiter.and_then(|key| state.waiters.get_mut(key)) {
-                    Some(waker) => refresh_waker(waker, cx.waker()),
-                    None => this.waiter = Some(state.waiters.push_back(cx.waker().clone())),
-                }
-                drop(state);
-                park::record(ParkReason::WaitGroupWait, this.site);
-                return Poll::Pending;
-            }
-            if let Some(key) = this.waiter.take() {
-                state.waiters.remove(key);
-            }
             (state.error.take(), state.panic.take())
         };
         this.shared.cancel();
-        permit.made_progress();
         if let Some(payload) = panic {
             drop(error);
             panic::resume_unwind(payload);
         }
         Poll::Ready(error.map_or(Ok(()), Err))
-    }
-}
-
-impl<E> Drop for GroupWait<'_, E> {
-    fn drop(&mut self) {
-        if let Some(key) = self.waiter.take() {
-            let waker = self.shared.lock().waiters.remove(key);
-            drop(waker);
-        }
     }
 }
 
@@ -601,50 +560,32 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<TaskId> {
         let this = self.get_mut();
         assert_runtime();
-        let permit = ready!(coop::poll_proceed(cx));
-        let granted = {
-            let mut state = this.group.shared.lock();
-            match this.slot {
-                Slot::Queued(key) => state.poll_queued(key, cx.waker()),
-                _ if state.try_take_slot() => true,
-                _ => {
-                    this.slot = Slot::Queued(state.slot_waiters.push_back(cx.waker().clone()));
-                    false
-                }
-            }
-        };
-        if !granted {
-            park::record(ParkReason::SemaphoreAcquire, this.site);
-            return Poll::Pending;
+        let shared = &this.group.shared;
+        if let Slot::Released = this.slot {
+            let pending = PendingAcquire::new(1, ParkReason::SemaphoreAcquire, this.site);
+            this.slot = Slot::Queued(pending);
         }
+        ready!(shared.poll_slot(&mut this.slot, cx));
         // The slot is ours now and passes to the task.
         this.slot = Slot::Released;
         let future = this
             .future
             .take()
             .expect("`SpawnLimited` polled after completion");
-        permit.made_progress();
         Poll::Ready(this.group.spawn_task(future, Slot::Held, this.site))
     }
 }
 
 impl<F, E> Drop for SpawnLimited<'_, F, E> {
     fn drop(&mut self) {
-        if let Slot::Queued(_) = self.slot {
-            let mut wakeups = Wakeups::new();
-            self.group
-                .shared
-                .lock()
-                .release(&mut self.slot, &mut wakeups);
-            wakeups.wake_all();
-        }
+        self.group.shared.release_slot(&mut self.slot);
     }
 }
 
 impl<E> fmt::Debug for GroupWait<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GroupWait")
-            .field("site", &self.site)
+            .field("unfinished", &self.unfinished)
             .finish_non_exhaustive()
     }
 }
@@ -672,20 +613,55 @@ mod tests {
     #[test]
     fn slots_are_granted_in_fifo_order() {
         let group = Group::<()>::new();
+        let shared = &group.shared;
         group.set_limit(1);
-        let mut state = group.shared.lock();
-        assert!(state.try_take_slot());
-        let first = state.slot_waiters.push_back(Waker::noop().clone());
-        let second = state.slot_waiters.push_back(Waker::noop().clone());
-        assert!(!state.try_take_slot(), "a newcomer queues behind waiters");
-        let mut wakeups = Wakeups::new();
-        state.release(&mut Slot::Held, &mut wakeups);
-        assert_eq!(wakeups.len(), 1);
-        assert!(state.poll_queued(first, Waker::noop()));
-        assert!(!state.poll_queued(second, Waker::noop()));
-        // The granted-but-unused slot passes on when its claim is dropped.
-        state.release(&mut Slot::Queued(first), &mut wakeups);
-        assert!(state.poll_queued(second, Waker::noop()));
-        assert_eq!(state.running, 1);
+        let site = Location::caller();
+        let mut first = shared.claim_slot(site);
+        assert!(matches!(first, Slot::Held));
+        let mut second = shared.claim_slot(site);
+        let mut third = shared.claim_slot(site);
+        assert!(matches!(second, Slot::Queued(_)));
+        assert!(
+            shared.slots.try_take(1).is_err(),
+            "a newcomer queues behind waiters"
+        );
+        shared.release_slot(&mut first);
+        let mut cx = TaskContext::from_waker(std::task::Waker::noop());
+        assert!(shared.poll_slot(&mut third, &mut cx).is_pending());
+        assert!(shared.poll_slot(&mut second, &mut cx).is_ready());
+        // A granted-but-unused slot passes on when its claim is dropped.
+        let mut fourth = shared.claim_slot(site);
+        shared.release_slot(&mut third);
+        shared.release_slot(&mut second);
+        assert!(shared.poll_slot(&mut fourth, &mut cx).is_ready());
+        assert_eq!(shared.slots.available_permits(), 0);
+        shared.release_slot(&mut fourth);
+        assert_eq!(shared.slots.available_permits(), 1);
+    }
+
+    #[test]
+    fn a_lowered_limit_is_paid_by_the_next_releases() {
+        let group = Group::<()>::new();
+        let shared = &group.shared;
+        group.set_limit(3);
+        let site = Location::caller();
+        let mut held: Vec<Slot> = (0..3).map(|_| shared.claim_slot(site)).collect();
+        assert!(held.iter().all(|slot| matches!(slot, Slot::Held)));
+        group.set_limit(1);
+        assert_eq!(shared.lock().debt, 2);
+        let mut waiting = shared.claim_slot(site);
+        let mut cx = TaskContext::from_waker(std::task::Waker::noop());
+        shared.release_slot(&mut held[0]);
+        shared.release_slot(&mut held[1]);
+        assert!(
+            shared.poll_slot(&mut waiting, &mut cx).is_pending(),
+            "two releases pay the debt; one slot is still held"
+        );
+        shared.release_slot(&mut held[2]);
+        assert!(shared.poll_slot(&mut waiting, &mut cx).is_ready());
+        shared.release_slot(&mut waiting);
+        assert_eq!(shared.slots.available_permits(), 1);
+        group.remove_limit();
+        assert_eq!(shared.slots.available_permits(), UNLIMITED);
     }
 }

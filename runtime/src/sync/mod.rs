@@ -32,7 +32,7 @@ mod error;
 mod mutex;
 mod notify;
 mod rwlock;
-mod semaphore;
+pub(crate) mod semaphore;
 mod waitgroup;
 
 pub use error::{AcquireError, TryAcquireError, TryLockError};

@@ -3,7 +3,7 @@
 use crate::coop;
 use crate::loom::{lock, Arc, Mutex, MutexGuard};
 use crate::park::{self, ParkReason};
-use crate::waitlist::{refresh_waker, WaitKey, WaitList};
+use crate::waitlist::{refresh_waker, WaitKey, WaitList, Wakeups};
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -77,7 +77,8 @@ impl WaitGroup {
     /// ```
     #[track_caller]
     pub fn add(&self, delta: i64) {
-        let waiters: Vec<Waker> = {
+        let mut wakeups = Wakeups::new();
+        {
             let mut state = self.lock();
             let count = state.count.checked_add(delta);
             match count {
@@ -92,14 +93,10 @@ impl WaitGroup {
                 }
             }
             if state.count == 0 {
-                state.waiters.drain().collect()
-            } else {
-                Vec::new()
+                wakeups.extend(state.waiters.drain());
             }
-        };
-        for waker in waiters {
-            waker.wake();
         }
+        wakeups.wake_all();
     }
 
     /// Decrements the count by one: `add(-1)`.

@@ -8,6 +8,7 @@ use super::*;
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::Arc;
 use loom::thread;
+use std::task::Waker;
 
 /// A cell that only permit holders touch; loom reports any two accesses the semaphore
 /// fails to order.

@@ -12,13 +12,13 @@ use super::error::{AcquireError, TryAcquireError};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::Mutex;
 use crate::park::ParkReason;
-use crate::waitlist::WaitList;
+use crate::waitlist::{WaitList, Wakeups};
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll, Waker};
+use std::task::{ready, Context, Poll};
 
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -211,6 +211,29 @@ impl Semaphore {
         self.give_back(n);
     }
 
+    /// Takes up to `n` free permits out of the semaphore for good and returns how many it
+    /// took (tokio's `forget_permits`). Permits held or assigned to queued waiters are not
+    /// touched, so while anyone is queued it takes none.
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            // While `QUEUED` is set the word holds no permits (queue.rs), so nothing is free.
+            let taken = n.min(permits_in(word));
+            if taken == 0 {
+                return 0;
+            }
+            match self.word.compare_exchange_weak(
+                word,
+                word - (taken << PERMIT_SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return taken,
+                Err(actual) => word = actual,
+            }
+        }
+    }
+
     /// The permits free right now (zero while waiters are queued).
     pub fn available_permits(&self) -> usize {
         permits_in(self.word.load(Ordering::Acquire))
@@ -231,15 +254,14 @@ impl Semaphore {
     /// # });
     /// ```
     pub fn close(&self) {
-        let wakeups: Vec<Waker> = {
+        let mut wakeups = Wakeups::new();
+        {
             let mut queue = self.lock();
             self.word.fetch_or(CLOSED, Ordering::AcqRel);
             // They stay queued: each takes itself out on its next poll (see the module doc).
-            queue.waiters.iter_mut().map(|w| w.waker.clone()).collect()
-        };
-        for waker in wakeups {
-            waker.wake();
+            wakeups.extend(queue.waiters.iter_mut().map(|w| w.waker.clone()));
         }
+        wakeups.wake_all();
     }
 
     /// True once [`close`](Semaphore::close) was called.

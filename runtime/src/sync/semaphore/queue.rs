@@ -280,27 +280,62 @@ impl Semaphore {
 
     /// Abandons an acquire (its future is dropped): gives back whatever it was assigned.
     pub(crate) fn cancel_acquire(&self, pending: &mut PendingAcquire) {
+        if self.withdraw(pending) {
+            self.give_back(pending.needed as usize);
+        }
+    }
+
+    /// Takes a queued acquire out of the queue. True if it had been granted in full: the
+    /// caller then owns `pending.needed` permits and must give them back or forget them.
+    /// Otherwise whatever it had been assigned is given back, and it owns nothing.
+    pub(crate) fn withdraw(&self, pending: &mut PendingAcquire) -> bool {
         let Some(key) = pending.key.take() else {
-            return;
+            return false;
         };
         if self.granted(pending.ticket) {
-            // Out of the queue and ours: an ordinary release.
-            self.give_back(pending.needed as usize);
-            return;
+            return true;
         }
         let mut wakeups = Wakeups::new();
-        {
+        let granted = {
             let mut queue = self.lock();
-            let assigned = match queue.waiters.remove(key) {
-                Some(waiter) => pending.needed - waiter.remaining,
-                // Granted, but never turned into a permit guard.
-                None => pending.needed,
+            let (granted, assigned) = match queue.waiters.remove(key) {
+                Some(waiter) => (false, pending.needed - waiter.remaining),
+                // Granted between the check above and the lock.
+                None => (true, 0),
             };
             // Even with nothing to give back this must run: the queue may now be empty, and
             // `QUEUED` must follow it.
             self.release_locked(&mut queue, assigned as usize, &mut wakeups);
-        }
+            granted
+        };
         wakeups.wake_all();
+        granted
+    }
+
+    /// Takes the permits of a first acquire now, or queues it, without a task: no coop
+    /// budget, no park recorded, a no-op waker until it is polled with
+    /// [`poll_acquire`](Semaphore::poll_acquire). `Ok(true)`: taken; `Ok(false)`: queued, in
+    /// the order of this call.
+    pub(crate) fn take_or_enqueue(
+        &self,
+        pending: &mut PendingAcquire,
+    ) -> Result<bool, AcquireError> {
+        debug_assert!(pending.key.is_none() && !pending.done);
+        let taken = match self.take_free(pending.needed) {
+            TryTake::Taken => Poll::Ready(Ok(())),
+            TryTake::Closed => Poll::Ready(Err(AcquireError(()))),
+            TryTake::NoPermits if pending.needed == 0 => Poll::Ready(Ok(())),
+            TryTake::NoPermits => {
+                self.take_or_queue(pending, &mut Context::from_waker(Waker::noop()))
+            }
+        };
+        match taken {
+            Poll::Ready(result) => {
+                pending.done = true;
+                result.map(|()| true)
+            }
+            Poll::Pending => Ok(false),
+        }
     }
 
     /// True if the waiter holding `ticket` was granted everything it asked for.

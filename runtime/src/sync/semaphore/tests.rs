@@ -80,3 +80,52 @@ fn acquire_of_zero_is_immediate() {
         Poll::Ready(Ok(_))
     ));
 }
+
+#[test]
+fn forget_permits_takes_only_free_ones() {
+    let semaphore = Semaphore::new(5);
+    let held = semaphore.try_acquire_many(2).unwrap();
+    assert_eq!(semaphore.forget_permits(10), 3, "only the free permits");
+    assert_eq!(semaphore.available_permits(), 0);
+    let mut queued = semaphore.acquire();
+    assert!(poll(&mut queued).is_pending());
+    assert_eq!(
+        semaphore.forget_permits(1),
+        0,
+        "none is free while one is queued"
+    );
+    drop(held);
+    let Poll::Ready(Ok(granted)) = poll(&mut queued) else {
+        panic!("held permits still come back to the queue");
+    };
+    assert_eq!(semaphore.available_permits(), 1);
+    drop(granted);
+    assert_eq!(semaphore.available_permits(), 2);
+}
+
+#[test]
+fn a_withdrawn_grant_belongs_to_the_caller() {
+    let semaphore = Semaphore::new(1);
+    let held = semaphore.try_acquire().unwrap();
+    let mut pending = PendingAcquire::new(1, ParkReason::SemaphoreAcquire, Location::caller());
+    assert_eq!(semaphore.take_or_enqueue(&mut pending), Ok(false));
+    drop(held);
+    assert!(semaphore.withdraw(&mut pending), "granted in full");
+    assert_eq!(
+        semaphore.available_permits(),
+        0,
+        "nothing given back for it"
+    );
+    semaphore.release(1);
+
+    let mut pending = PendingAcquire::new(2, ParkReason::SemaphoreAcquire, Location::caller());
+    let held = semaphore.try_acquire().unwrap();
+    assert_eq!(semaphore.take_or_enqueue(&mut pending), Ok(false));
+    assert!(!semaphore.withdraw(&mut pending));
+    drop(held);
+    assert_eq!(
+        semaphore.available_permits(),
+        1,
+        "the queue is gone, the permit free"
+    );
+}

@@ -198,10 +198,16 @@ pub async fn run(addr: &str, debug_addr: &str) -> io::Result<()> {
     Ok(())
 }
 
-#[allow(dead_code)] // the integration test includes this file as a module
 #[runtime::main]
 async fn main() -> io::Result<()> {
     let addr = leak_server::arg("--addr", "127.0.0.1:8080");
     let debug_addr = leak_server::arg("--debug-addr", "127.0.0.1:6060");
     run(&addr, &debug_addr).await
 }
+
+// The tests of both servers: they drive each app as its users would. `leak_server.rs` is a
+// module of this crate, so its tests live here too.
+#[cfg(test)]
+mod axum_server_tests;
+#[cfg(test)]
+mod leak_server_tests;

@@ -7,10 +7,6 @@
 //! The panic and disconnect tests serve the example's app in this process instead, so that
 //! `profiler::LeakCheck` can see the connection tasks.
 
-#[path = "../../examples/axum_server.rs"]
-#[allow(dead_code)]
-mod axum_server;
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
@@ -18,8 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use test_support::{groups, site};
 
-const LEAK_SERVER: &str = include_str!("../../examples/leak_server.rs");
-const AXUM_SERVER: &str = include_str!("../../examples/axum_server.rs");
+const LEAK_SERVER: &str = include_str!("leak_server.rs");
+const AXUM_SERVER: &str = include_str!("axum_server.rs");
 /// How long anything that should happen "soon" may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -31,7 +27,7 @@ fn example_process() {
         return;
     }
     let rt = runtime::Runtime::new().unwrap();
-    rt.block_on(axum_server::run("127.0.0.1:0", "127.0.0.1:0"))
+    rt.block_on(super::run("127.0.0.1:0", "127.0.0.1:0"))
         .unwrap();
 }
 
@@ -48,7 +44,7 @@ impl Example {
     fn start() -> Example {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
-                "example_process",
+                "axum_server_tests::example_process",
                 "--exact",
                 "--ignored",
                 "--nocapture",
@@ -302,7 +298,7 @@ async fn serve_in_process() -> (SocketAddr, runtime::context::CancelHandle) {
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = axum_server::app().route(
+    let app = super::app().route(
         "/panic",
         axum::routing::get(|| async {
             panic!("handler bug (this panic is expected by the test)");
@@ -311,9 +307,9 @@ async fn serve_in_process() -> (SocketAddr, runtime::context::CancelHandle) {
         }),
     );
     let (stop, cancel) = runtime::context::Context::background().with_cancel();
-    runtime::spawn(async move {
-        axum_server::serve(listener, app, async move { stop.done().await }).await
-    });
+    runtime::spawn(
+        async move { super::serve(listener, app, async move { stop.done().await }).await },
+    );
     (addr, cancel)
 }
 

@@ -2,10 +2,6 @@
 //! article's handler leaks, with the right reasons at `examples/leak_server.rs` sites, and
 //! the fixed routes leave the count where it was.
 
-#[path = "../../examples/leak_server.rs"]
-#[allow(dead_code)]
-mod leak_server;
-
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -13,7 +9,7 @@ use std::time::Duration;
 use test_support::groups;
 
 const HITS: usize = 3;
-const SOURCE: &str = include_str!("../../examples/leak_server.rs");
+const SOURCE: &str = include_str!("leak_server.rs");
 
 /// A blocking HTTP/1.1 GET, run off the workers. Returns (status, body).
 async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
@@ -100,7 +96,7 @@ fn leak_routes_leak_exactly_what_the_article_leaks_and_fixed_routes_do_not() {
             .await
             .unwrap();
         let app = listener.local_addr().unwrap();
-        runtime::spawn(leak_server::serve_app(listener));
+        runtime::spawn(super::leak_server::serve_app(listener));
 
         let base_count = task_count(app).await;
 

@@ -34,6 +34,7 @@ pub mod context;
 mod coop;
 mod driver;
 mod io;
+mod keyed_slab;
 mod leak_check;
 mod loom;
 pub mod net;

@@ -1,35 +1,29 @@
 //! A FIFO of parked waiters with O(1) push, pop and removal by key: the wait queue of
 //! channels, locks and semaphores. Not synchronized: it lives inside its owner's mutex.
 //!
-//! Entries are kept in a slab and linked into a doubly-linked list by slab key, so a waiter
-//! whose future is dropped (cancelled) can take itself out without a scan. A key carries a
-//! generation, so a key whose entry was already popped by a waker can never remove the
-//! entry that later reused its slot.
+//! Entries are kept in a [`KeyedSlab`] and linked into a doubly-linked list by slab index, so
+//! a waiter whose future is dropped (cancelled) can take itself out without a scan. Its key
+//! carries a generation, so a key whose entry was already popped by a waker can never remove
+//! the entry that later reused its slot.
 
-use slab::Slab;
+use crate::keyed_slab::{Key, KeyedSlab};
 use std::task::Waker;
 
 /// A position in a [`WaitList`], held by the waiting future.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) struct WaitKey {
-    index: u32,
-    generation: u32,
-}
+pub(crate) type WaitKey = Key;
 
 pub(crate) struct WaitList<T> {
-    entries: Slab<Entry<T>>,
+    entries: KeyedSlab<Entry<T>>,
     head: Link,
     tail: Link,
-    next_generation: u32,
 }
 
-/// A slab key, or `NONE`. `u32` keeps an entry small: a parked task pays for one.
+/// A slab index, or `NONE`. `u32` keeps an entry small: a parked task pays for one.
 type Link = u32;
 const NONE: Link = u32::MAX;
 
 struct Entry<T> {
     value: T,
-    generation: u32,
     prev: Link,
     next: Link,
 }
@@ -43,10 +37,9 @@ impl<T> Default for WaitList<T> {
 impl<T> WaitList<T> {
     pub(crate) const fn new() -> WaitList<T> {
         WaitList {
-            entries: Slab::new(),
+            entries: KeyedSlab::new(),
             head: NONE,
             tail: NONE,
-            next_generation: 0,
         }
     }
 
@@ -61,64 +54,48 @@ impl<T> WaitList<T> {
 
     /// Appends a waiter at the back.
     pub(crate) fn push_back(&mut self, value: T) -> WaitKey {
-        let generation = self.next_generation;
-        self.next_generation = self.next_generation.wrapping_add(1);
-        if self.entries.capacity() == 0 {
-            // Most queues only ever hold one waiter: don't start at the default four.
-            self.entries.reserve_exact(1);
-        }
         let key = self.entries.insert(Entry {
             value,
-            generation,
             prev: self.tail,
             next: NONE,
-        }) as Link;
+        });
+        let index = key.index() as Link;
         match self.tail {
-            NONE => self.head = key,
-            tail => self.entries[tail as usize].next = key,
+            NONE => self.head = index,
+            tail => self.entries.at_mut(tail as usize).next = index,
         }
-        self.tail = key;
-        WaitKey {
-            index: key,
-            generation,
-        }
+        self.tail = index;
+        key
     }
 
     pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
         match self.head {
             NONE => None,
-            key => Some(&mut self.entries[key as usize].value),
+            head => Some(&mut self.entries.at_mut(head as usize).value),
         }
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         match self.head {
             NONE => None,
-            key => Some(self.unlink(key)),
+            head => Some(self.unlink(head as usize)),
         }
     }
 
     /// The waiter at `key`, if it is still queued.
     pub(crate) fn get_mut(&mut self, key: WaitKey) -> Option<&mut T> {
-        self.entries
-            .get_mut(key.index as usize)
-            .filter(|entry| entry.generation == key.generation)
-            .map(|entry| &mut entry.value)
+        self.entries.get_mut(key).map(|entry| &mut entry.value)
     }
 
     /// Takes the waiter at `key` out of the queue, if it is still queued.
     pub(crate) fn remove(&mut self, key: WaitKey) -> Option<T> {
-        let live = self
-            .entries
-            .get(key.index as usize)
-            .is_some_and(|entry| entry.generation == key.generation);
-        live.then(|| self.unlink(key.index))
+        self.entries.contains(key).then(|| self.unlink(key.index()))
     }
 
     /// Every queued waiter, front to back.
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
         // Slab order is not queue order, but callers of this (wake-all on close) don't care.
-        self.entries.iter_mut().map(|(_, entry)| &mut entry.value)
+        self.entries.iter_mut().map(|entry| &mut entry.value)
     }
 
     /// Removes every waiter, front to back.
@@ -126,15 +103,15 @@ impl<T> WaitList<T> {
         std::iter::from_fn(move || self.pop_front())
     }
 
-    fn unlink(&mut self, key: Link) -> T {
-        let entry = self.entries.remove(key as usize);
+    fn unlink(&mut self, index: usize) -> T {
+        let entry = self.entries.remove_at(index);
         match entry.prev {
             NONE => self.head = entry.next,
-            prev => self.entries[prev as usize].next = entry.next,
+            prev => self.entries.at_mut(prev as usize).next = entry.next,
         }
         match entry.next {
             NONE => self.tail = entry.prev,
-            next => self.entries[next as usize].prev = entry.prev,
+            next => self.entries.at_mut(next as usize).prev = entry.prev,
         }
         entry.value
     }

@@ -7,11 +7,11 @@ mod scheduled;
 pub(crate) use registration::PollEvented;
 pub(crate) use scheduled::{Direction, ScheduledIo};
 
+use crate::keyed_slab::{Key, KeyedSlab};
 use crate::loom::lock_std as lock;
-use slab::Slab;
 use std::sync::{Arc, Mutex};
 
-/// Registered sockets, addressed by mio token. A token is `generation << 32 | slab key`, so
+/// Registered sockets, addressed by mio token. A token is the socket's [`Key`] as one word, so
 /// an event for a socket that was deregistered and whose slot was reused is ignored.
 pub(crate) struct IoDriver {
     registry: mio::Registry,
@@ -19,8 +19,7 @@ pub(crate) struct IoDriver {
 }
 
 struct Sockets {
-    slab: Slab<Arc<ScheduledIo>>,
-    generation: u32,
+    slab: KeyedSlab<Arc<ScheduledIo>>,
     /// Bumped at every dispatch; stamped into readiness so a stale clear can be detected.
     tick: u16,
 }
@@ -30,8 +29,7 @@ impl IoDriver {
         IoDriver {
             registry,
             sockets: Mutex::new(Sockets {
-                slab: Slab::new(),
-                generation: 0,
+                slab: KeyedSlab::new(),
                 tick: 0,
             }),
         }
@@ -42,35 +40,19 @@ impl IoDriver {
     }
 
     fn allocate(&self) -> (mio::Token, Arc<ScheduledIo>) {
-        let mut sockets = lock(&self.sockets);
-        sockets.generation = sockets.generation.wrapping_add(1);
-        let generation = sockets.generation;
-        let shared = Arc::new(ScheduledIo::new(generation));
-        let key = sockets.slab.insert(shared.clone());
-        let token = mio::Token((generation as usize) << 32 | key);
-        (token, shared)
+        let shared = Arc::new(ScheduledIo::new());
+        let key = lock(&self.sockets).slab.insert(shared.clone());
+        (token_of(key), shared)
     }
 
     fn release(&self, token: mio::Token) {
-        let key = token.0 & 0xffff_ffff;
-        let generation = (token.0 >> 32) as u32;
-        let mut sockets = lock(&self.sockets);
-        if sockets
-            .slab
-            .get(key)
-            .is_some_and(|io| io.generation() == generation)
-        {
-            sockets.slab.remove(key);
-        }
+        let io = lock(&self.sockets).slab.remove(key_of(token));
+        drop(io);
     }
 
     /// Drops every waiting task's waker (runtime shutdown).
     pub(crate) fn clear(&self) {
-        let sockets: Vec<_> = lock(&self.sockets)
-            .slab
-            .iter()
-            .map(|(_, io)| io.clone())
-            .collect();
+        let sockets: Vec<_> = lock(&self.sockets).slab.iter().cloned().collect();
         for io in sockets {
             io.clear_wakers();
         }
@@ -88,16 +70,20 @@ impl IoDriver {
                 if token == wake_token {
                     continue;
                 }
-                let key = token.0 & 0xffff_ffff;
-                let generation = (token.0 >> 32) as u32;
-                if let Some(io) = sockets.slab.get(key) {
-                    if io.generation() == generation {
-                        io.set_readiness(tick, event);
-                        io.take_wakers(event, &mut wakers);
-                    }
+                if let Some(io) = sockets.slab.get(key_of(token)) {
+                    io.set_readiness(tick, event);
+                    io.take_wakers(event, &mut wakers);
                 }
             }
         }
         wakers.wake_all_contained();
     }
+}
+
+fn token_of(key: Key) -> mio::Token {
+    mio::Token(key.to_bits() as usize)
+}
+
+fn key_of(token: mio::Token) -> Key {
+    Key::from_bits(token.0 as u64)
 }

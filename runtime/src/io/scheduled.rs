@@ -46,7 +46,6 @@ pub(crate) struct ScheduledIo {
     /// `tick << TICK_SHIFT | readiness bits`.
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
-    generation: u32,
 }
 
 /// Tasks waiting for each direction. Usually one (a socket owned by one task, or one per
@@ -60,16 +59,11 @@ struct Waiters {
 }
 
 impl ScheduledIo {
-    pub(super) fn new(generation: u32) -> ScheduledIo {
+    pub(super) fn new() -> ScheduledIo {
         ScheduledIo {
             readiness: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters::default()),
-            generation,
         }
-    }
-
-    pub(super) fn generation(&self) -> u32 {
-        self.generation
     }
 
     pub(super) fn set_readiness(&self, tick: u16, event: &mio::event::Event) {

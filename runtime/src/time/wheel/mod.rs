@@ -39,7 +39,7 @@
 //! filing invariant above holds at every level and entries fire in deadline
 //! order, on the first advance that reaches them.
 //!
-//! **Lists.** Entries are stored in a [`Slab`]; each bucket is an intrusive
+//! **Lists.** Entries are stored in a slab; each bucket is an intrusive
 //! doubly-linked list threaded through the entries' `prev`/`next` slab keys,
 //! with `head`/`tail` in the bucket, so insert (append) and remove (unlink)
 //! are O(1). Invariants: `head.is_none() == tail.is_none()`; following `next`
@@ -48,12 +48,11 @@
 //! that slot's list is non-empty. Appending keeps firing FIFO within a
 //! millisecond.
 //!
-//! **Keys.** A [`TimerKey`] carries the slab key plus a per-insert generation
-//! stored in the entry, so a key whose entry fired or was removed (and whose
-//! slab slot was reused) is recognised as stale instead of touching someone
-//! else's timer.
+//! **Keys.** Entries live in a [`KeyedSlab`], so a [`TimerKey`] whose entry
+//! fired or was removed (and whose slot was reused) is recognised as stale
+//! instead of touching someone else's timer.
 
-use slab::Slab;
+use crate::keyed_slab::{Key, KeyedSlab};
 
 /// Number of levels in the wheel.
 const LEVELS: usize = 6;
@@ -67,11 +66,7 @@ const TOP_RANGE: u64 = 1 << (SLOT_BITS * LEVELS as u32);
 ///
 /// Stays valid across cascades and [`Wheel::reset`]; becomes stale once the
 /// entry fires or is removed. Only meaningful for the wheel that issued it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct TimerKey {
-    index: usize,
-    generation: u64,
-}
+pub(crate) type TimerKey = Key;
 
 /// Which list an entry is linked into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +78,6 @@ enum Bucket {
 struct Entry<T> {
     value: T,
     deadline: u64,
-    generation: u64,
     bucket: Bucket,
     prev: Option<usize>,
     next: Option<usize>,
@@ -105,7 +99,7 @@ struct Level {
 /// A hierarchical timing wheel with 1 ms resolution. Not thread-safe by
 /// itself; the time driver keeps it behind a lock.
 pub(crate) struct Wheel<T> {
-    entries: Slab<Entry<T>>,
+    entries: KeyedSlab<Entry<T>>,
     levels: [Level; LEVELS],
     /// Entries too far ahead for the top-level rotation they were filed in.
     overflow: List,
@@ -113,7 +107,6 @@ pub(crate) struct Wheel<T> {
     /// which only costs an early re-filing); meaningless while it is empty.
     overflow_bound: u64,
     elapsed: u64,
-    next_generation: u64,
 }
 
 impl<T> Wheel<T> {
@@ -124,12 +117,11 @@ impl<T> Wheel<T> {
             slots: [List::default(); 1 << SLOT_BITS],
         };
         Wheel {
-            entries: Slab::new(),
+            entries: KeyedSlab::new(),
             levels: [empty; LEVELS],
             overflow: List::default(),
             overflow_bound: 0,
             elapsed: 0,
-            next_generation: 0,
         }
     }
 
@@ -142,50 +134,43 @@ impl<T> Wheel<T> {
     /// Adds an entry firing at `deadline`. A deadline at or before
     /// [`elapsed`](Self::elapsed) fires on the next [`advance`](Self::advance).
     pub(crate) fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
-        let generation = self.next_generation;
-        // 2^64 inserts cannot happen; wrapping just avoids a needless check.
-        self.next_generation = self.next_generation.wrapping_add(1);
         let bucket = self.bucket_for(deadline);
-        let index = self.entries.insert(Entry {
+        let key = self.entries.insert(Entry {
             value,
             deadline,
-            generation,
             bucket,
             prev: None,
             next: None,
         });
-        self.link(index, bucket);
-        TimerKey { index, generation }
+        self.link(key.index(), bucket);
+        key
     }
 
     /// Removes an entry before it fires. `None` if it already fired, was
     /// removed, or the key is stale.
     pub(crate) fn remove(&mut self, key: TimerKey) -> Option<T> {
-        if !self.is_live(key) {
+        if !self.entries.contains(key) {
             return None;
         }
-        self.unlink(key.index);
-        Some(self.entries.remove(key.index).value)
+        self.unlink(key.index());
+        Some(self.entries.remove_at(key.index()).value)
     }
 
     /// The payload of a pending entry, e.g. to swap in a newer waker.
     pub(crate) fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
-        match self.entries.get_mut(key.index) {
-            Some(entry) if entry.generation == key.generation => Some(&mut entry.value),
-            _ => None,
-        }
+        self.entries.get_mut(key).map(|entry| &mut entry.value)
     }
 
     /// Moves a pending entry to a new deadline (earlier or later); the key
     /// stays valid. `false` if the entry is gone.
     pub(crate) fn reset(&mut self, key: TimerKey, deadline: u64) -> bool {
-        if !self.is_live(key) {
+        if !self.entries.contains(key) {
             return false;
         }
-        self.unlink(key.index);
-        self.entry_mut(key.index).deadline = deadline;
+        self.unlink(key.index());
+        self.entry_mut(key.index()).deadline = deadline;
         let bucket = self.bucket_for(deadline);
-        self.link(key.index, bucket);
+        self.link(key.index(), bucket);
         true
     }
 
@@ -234,12 +219,6 @@ impl<T> Wheel<T> {
     #[allow(dead_code)]
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-
-    fn is_live(&self, key: TimerKey) -> bool {
-        self.entries
-            .get(key.index)
-            .is_some_and(|entry| entry.generation == key.generation)
     }
 
     /// Where an entry with `deadline` belongs relative to the current
@@ -316,7 +295,7 @@ impl<T> Wheel<T> {
     fn fire_slot(&mut self, slot: u8, fire: &mut impl FnMut(T)) {
         while let Some(index) = self.levels[0].slots[usize::from(slot)].head {
             self.unlink(index);
-            let entry = self.entries.remove(index);
+            let entry = self.entries.remove_at(index);
             debug_assert!(entry.deadline <= self.elapsed, "fired before deadline");
             fire(entry.value);
         }
@@ -394,9 +373,7 @@ impl<T> Wheel<T> {
     }
 
     fn entry_mut(&mut self, index: usize) -> &mut Entry<T> {
-        self.entries
-            .get_mut(index)
-            .expect("invariant: linked slab keys refer to live entries")
+        self.entries.at_mut(index)
     }
 
     fn list_mut(&mut self, bucket: Bucket) -> &mut List {

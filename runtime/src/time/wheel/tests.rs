@@ -148,7 +148,7 @@ fn stale_key_after_slot_reuse() {
     let old = wheel.insert(10, 1);
     assert_eq!(wheel.remove(old), Some(1));
     let new = wheel.insert(10, 2);
-    assert_eq!(old.index, new.index, "slab slot is reused");
+    assert_eq!(old.index(), new.index(), "slab slot is reused");
     assert_eq!(wheel.remove(old), None);
     assert_eq!(wheel.get_mut(old), None);
     assert!(!wheel.reset(old, 1));
@@ -157,7 +157,7 @@ fn stale_key_after_slot_reuse() {
     // Same after firing rather than removal.
     assert_eq!(advance_collect(&mut wheel, 10), vec![2]);
     let newer = wheel.insert(20, 3);
-    assert_eq!(newer.index, new.index);
+    assert_eq!(newer.index(), new.index());
     assert_eq!(wheel.remove(new), None);
     assert_eq!(wheel.remove(newer), Some(3));
 }

@@ -53,12 +53,20 @@ pub(crate) fn random_u64() -> u64 {
             // spreading the draws.
             x = (context as *const PollContext as u64) ^ 0x9E37_79B9_7F4A_7C15 | 1;
         }
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        x = xorshift64(x);
         context.rng.set(x);
         x
     })
+}
+
+/// One step of xorshift64 (Marsaglia's 13/7/17), the runtime's one generator: the thread's
+/// draws above, and the seeded sequences of tests. `x` must not be 0.
+#[inline]
+pub(crate) fn xorshift64(mut x: u64) -> u64 {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
 }
 
 /// One task poll on this thread: a fresh coop budget and the park recording's bracket

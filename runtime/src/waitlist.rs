@@ -122,8 +122,16 @@ impl<T> WaitList<T> {
 /// Every leaf future re-polled while queued calls this.
 #[inline]
 pub(crate) fn refresh_waker(stored: &mut Waker, current: &Waker) {
-    if !stored.will_wake(current) {
-        *stored = current.clone();
+    drop(replace_waker(stored, current));
+}
+
+/// [`refresh_waker`], giving back the waker it replaced, for a caller that must drop it
+/// after releasing its lock (a waker's drop may run foreign code).
+#[inline]
+pub(crate) fn replace_waker(stored: &mut Waker, current: &Waker) -> Option<Waker> {
+    match stored.will_wake(current) {
+        true => None,
+        false => Some(std::mem::replace(stored, current.clone())),
     }
 }
 

@@ -4,6 +4,7 @@ use super::error::{RecvError, TryRecvError};
 use crate::coop;
 use crate::loom::{lock, Mutex};
 use crate::park::{self, ParkReason};
+use crate::waitlist::refresh_waker;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -120,9 +121,9 @@ impl<T> Future for Receiver<T> {
                 Some(value) => Poll::Ready(Ok(value)),
                 None if state.sender_gone => Poll::Ready(Err(RecvError(()))),
                 None => {
-                    match &state.waker {
-                        Some(waker) if waker.will_wake(cx.waker()) => {}
-                        _ => state.waker = Some(cx.waker().clone()),
+                    match &mut state.waker {
+                        Some(waker) => refresh_waker(waker, cx.waker()),
+                        None => state.waker = Some(cx.waker().clone()),
                     }
                     Poll::Pending
                 }

@@ -13,8 +13,7 @@
 use super::ContextError;
 use crate::loom::atomic::{AtomicU8, Ordering::*};
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{WaitKey, WaitList};
-use smallvec::SmallVec;
+use crate::waitlist::{WaitKey, WaitList, Wakeups};
 use std::sync::{Arc, Weak};
 use std::task::Waker;
 use std::time::Instant;
@@ -128,7 +127,7 @@ impl Node {
         err: ContextError,
         stack: &mut Vec<(Arc<Node>, ContextError)>,
     ) -> Option<WaitKey> {
-        let mut wakers: SmallVec<[Waker; 4]> = SmallVec::new();
+        let mut wakers = Wakeups::new();
         let registration = {
             let mut state = lock(&self.state);
             if self.err.load(Relaxed) != 0 {
@@ -146,9 +145,7 @@ impl Node {
             }
             state.registration.take()
         };
-        for waker in wakers {
-            waker.wake();
-        }
+        wakers.wake_all();
         registration
     }
 

@@ -127,14 +127,12 @@ impl Slot {
 mod tests {
     use super::*;
 
-    /// xorshift64*, seeded: the sampling is checked on the same draws every run.
+    /// The runtime's xorshift, seeded: the sampling is checked on the same draws every run.
     fn rng(seed: u64) -> impl FnMut() -> u64 {
         let mut x = seed;
         move || {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+            x = crate::poll_context::xorshift64(x);
+            x
         }
     }
 

@@ -16,6 +16,7 @@ pub use timeout::{timeout, Elapsed, Timeout};
 pub use crate::profile::format_duration;
 
 use crate::loom::lock_std as lock;
+use crate::waitlist::replace_waker;
 use std::sync::Mutex;
 use std::task::Waker;
 pub(crate) use wheel::TimerKey;
@@ -101,11 +102,9 @@ impl TimeDriver {
         let mut inner = lock(&self.inner);
         match inner.wheel.get_mut(key) {
             Some(stored) => {
-                if !stored.will_wake(waker) {
-                    let old = std::mem::replace(stored, waker.clone());
-                    drop(inner);
-                    drop(old);
-                }
+                let old = replace_waker(stored, waker);
+                drop(inner);
+                drop(old);
                 true
             }
             None => false,

@@ -1,15 +1,13 @@
 use super::*;
 use std::collections::HashMap;
 
-/// Deterministic xorshift64* so failures reproduce without a rand crate.
+/// The runtime's xorshift, seeded, so failures reproduce without a rand crate.
 struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        self.0 = crate::poll_context::xorshift64(self.0);
+        self.0
     }
 
     fn below(&mut self, n: u64) -> u64 {

@@ -294,6 +294,19 @@ mod cache {
         // SAFETY: the allocating thread uses the block no more once it is handed over.
         unsafe impl<T> Send for Handed<T> {}
 
+        /// Frees every handed block on a fresh thread, which exits (and flushes its cache)
+        /// before this returns.
+        fn free_on_another_thread<T: 'static>(handed: Vec<Handed<T>>) {
+            std::thread::spawn(move || {
+                for Handed(ptr) in handed {
+                    // SAFETY: allocated by the test thread, handed over, used no more.
+                    unsafe { deallocate(ptr) };
+                }
+            })
+            .join()
+            .unwrap();
+        }
+
         impl<const N: usize> Drop for Counted<N> {
             fn drop(&mut self) {
                 self.0.fetch_add(1, Relaxed);
@@ -350,14 +363,7 @@ mod cache {
                 .map(|_| Handed(allocate(Counted(drops.clone(), [3; 200]))))
                 .collect();
             let first: Vec<usize> = handed.iter().map(|p| p.0.as_ptr() as usize).collect();
-            std::thread::spawn(move || {
-                for Handed(ptr) in handed {
-                    // SAFETY: allocated by the test thread, handed over, used no more.
-                    unsafe { deallocate(ptr) };
-                }
-            })
-            .join()
-            .unwrap();
+            free_on_another_thread(handed);
             assert_eq!(drops.load(Relaxed), N);
             // The freeing thread kept at most two magazines (freed at its exit); the other
             // six went to the depot.
@@ -393,14 +399,7 @@ mod cache {
             let handed: Vec<Handed<Cell>> = (0..N)
                 .map(|_| Handed(allocate(Counted::<424>(drops.clone(), [5; 424]))))
                 .collect();
-            std::thread::spawn(move || {
-                for Handed(ptr) in handed {
-                    // SAFETY: allocated by the test thread, handed over, used no more.
-                    unsafe { deallocate(ptr) };
-                }
-            })
-            .join()
-            .unwrap();
+            free_on_another_thread(handed);
             assert_eq!(drops.load(Relaxed), N);
             // 22 magazines' worth freed on a thread that allocated none: two stayed with it
             // (freed when it exited), DEPOT_MAX went to the depot, the rest to the allocator.

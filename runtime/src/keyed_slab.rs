@@ -22,16 +22,19 @@ pub(crate) struct Key {
 }
 
 impl Key {
+    #[inline]
     pub(crate) fn index(self) -> usize {
         self.index as usize
     }
 
     /// `generation << 32 | index`: the key as one word (a mio token).
+    #[inline]
     pub(crate) fn to_bits(self) -> u64 {
         u64::from(self.generation) << 32 | u64::from(self.index)
     }
 
     /// The inverse of [`to_bits`](Key::to_bits).
+    #[inline]
     pub(crate) fn from_bits(bits: u64) -> Key {
         Key {
             index: bits as u32,
@@ -51,6 +54,7 @@ struct Versioned<T> {
 }
 
 impl<T> Default for KeyedSlab<T> {
+    #[inline]
     fn default() -> Self {
         KeyedSlab::new()
     }
@@ -64,10 +68,12 @@ impl<T> KeyedSlab<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -76,6 +82,7 @@ impl<T> KeyedSlab<T> {
     ///
     /// # Panics
     /// With 2^32 entries live at once.
+    #[inline]
     pub(crate) fn insert(&mut self, value: T) -> Key {
         let generation = self.next_generation;
         self.next_generation = self.next_generation.wrapping_add(1);
@@ -90,6 +97,7 @@ impl<T> KeyedSlab<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self, key: Key) -> Option<&T> {
         self.entries
             .get(key.index())
@@ -97,6 +105,7 @@ impl<T> KeyedSlab<T> {
             .map(|entry| &entry.value)
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         self.entries
             .get_mut(key.index())
@@ -104,11 +113,13 @@ impl<T> KeyedSlab<T> {
             .map(|entry| &mut entry.value)
     }
 
+    #[inline]
     pub(crate) fn contains(&self, key: Key) -> bool {
         self.get(key).is_some()
     }
 
     /// Takes the entry out, if `key` is still its key.
+    #[inline]
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
         match self.contains(key) {
             true => Some(self.remove_at(key.index())),
@@ -120,6 +131,7 @@ impl<T> KeyedSlab<T> {
     ///
     /// # Panics
     /// If there is none: a link to a removed entry is a broken invariant of the caller.
+    #[inline]
     pub(crate) fn at_mut(&mut self, index: usize) -> &mut T {
         &mut self
             .entries
@@ -129,16 +141,19 @@ impl<T> KeyedSlab<T> {
     }
 
     /// Takes out the live entry at `index` (a link).
+    #[inline]
     pub(crate) fn remove_at(&mut self, index: usize) -> T {
         self.entries.remove(index).value
     }
 
     /// Every entry, in slab order (not insertion order).
+    #[inline]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().map(|(_, entry)| &entry.value)
     }
 
     /// Every entry, in slab order (not insertion order).
+    #[inline]
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
         self.entries.iter_mut().map(|(_, entry)| &mut entry.value)
     }

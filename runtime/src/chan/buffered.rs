@@ -31,6 +31,7 @@ pub(super) enum SendFailed {
 impl<T> State<T> {
     /// Takes the next value for a receiver, refilling the buffer from a parked sender.
     /// Sets `wakeup` to the sender to wake once the lock is released, if any.
+    #[inline]
     fn take_value(&mut self, buffer: Buffer, wakeup: &mut Option<Waker>) -> Option<T> {
         if let Some(value) = self.buffer.pop_front() {
             if let Buffer::Bounded(_) = buffer {
@@ -47,6 +48,7 @@ impl<T> State<T> {
     }
 
     /// Whether a new value may go into the buffer without parking.
+    #[inline]
     fn has_room(&self, buffer: Buffer) -> bool {
         match buffer {
             Buffer::Bounded(cap) => self.buffer.len() < cap && self.send_waiters.is_empty(),
@@ -60,6 +62,7 @@ impl<T> State<T> {
 impl<T> Chan<T> {
     /// Sends without parking. Gives the value back with the reason if it could not.
     /// The waker to call once the lock is released is the receiver notified, if any.
+    #[inline]
     pub(super) fn try_send_buffered(
         &self,
         buffer: Buffer,
@@ -79,6 +82,7 @@ impl<T> Chan<T> {
     /// One poll of a send. `value` is the value not yet handed over (taken on the first poll);
     /// `key` our entry in `send_waiters` while parked. Sets `wakeup` to the waiter to wake
     /// once the lock is released.
+    #[inline]
     pub(super) fn poll_send_buffered(
         &self,
         buffer: Buffer,
@@ -130,6 +134,7 @@ impl<T> Chan<T> {
 
     /// A send future dropped while parked takes its undelivered value back; it is dropped
     /// here, after the lock is released.
+    #[inline]
     pub(super) fn cancel_send(&self, key: WaitKey) {
         let waiter = self.lock().send_waiters.remove(key);
         drop(waiter);
@@ -137,6 +142,7 @@ impl<T> Chan<T> {
 
     /// Receives without parking: the value, or `Err(true)` if the channel is closed and
     /// drained, `Err(false)` if it is empty.
+    #[inline]
     pub(super) fn try_recv_buffered(
         &self,
         buffer: Buffer,
@@ -151,6 +157,7 @@ impl<T> Chan<T> {
 
     /// One poll of a receive; `key` is our entry in `recv_waiters` while parked (stale once
     /// we were notified). Sets `wakeup` to the sender to wake once the lock is released.
+    #[inline]
     pub(super) fn poll_recv_buffered(
         &self,
         buffer: Buffer,

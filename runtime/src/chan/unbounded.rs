@@ -148,6 +148,7 @@ impl<T> Unbounded<T> {
 
 impl<T> Chan<T> {
     /// A send: a push, and the lock only if a receiver is parked.
+    #[inline]
     pub(super) fn send_unbounded(&self, unbounded: &Unbounded<T>, value: T) -> Result<(), T> {
         match unbounded.push(value)? {
             Pushed::Done => {}
@@ -166,6 +167,7 @@ impl<T> Chan<T> {
 
     /// Receives without parking: the value, or `Err(true)` if the channel is closed and
     /// drained, `Err(false)` if it is empty.
+    #[inline]
     pub(super) fn try_recv_unbounded(&self, unbounded: &Unbounded<T>) -> Result<T, bool> {
         if let Some(value) = unbounded.pop() {
             return Ok(value);
@@ -178,6 +180,7 @@ impl<T> Chan<T> {
     }
 
     /// One poll of a receive: a pop; the lock only to leave the wait list or to park.
+    #[inline]
     pub(super) fn poll_recv_unbounded(
         &self,
         unbounded: &Unbounded<T>,

@@ -25,7 +25,7 @@ use runtime::ParkReason;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::panic::Location as SourceLocation;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// `perftools.profiles.Profile`: the whole profile. Strings are indices into `string_table`.
 #[derive(Clone, PartialEq, Message)]
@@ -220,8 +220,9 @@ impl Profile {
 /// Sample type `goroutine`/`count` (and period type, period 1). One sample per distinct
 /// (stack, labels), its value the number of tasks that share them; the stack is
 /// `[<reason> at <park site>, <future type>]` (see the module docs). Labels: `state`
-/// (`parked`, `running`, `runnable`), `reason` and `name` when there is one, and `parked`,
-/// the park's duration in `nanoseconds`. One Mapping (id 1) with functions, file names
+/// (`parked`, `running`, `runnable`), `reason` and `name` when there is one, `parked`, the
+/// park's duration in `nanoseconds`, and for a running task `in_poll` (its time in the
+/// current poll, in `nanoseconds`) and `worker` (the worker polling it). One Mapping (id 1) with functions, file names
 /// and line numbers, so pprof never tries to symbolize. `time_nanos` is now.
 ///
 /// # Examples
@@ -253,6 +254,8 @@ pub fn encode(profile: &runtime::Profile) -> Vec<u8> {
         reason: b.string("reason"),
         name: b.string("name"),
         parked: b.string("parked"),
+        in_poll: b.string("in_poll"),
+        worker: b.string("worker"),
         nanoseconds: b.string("nanoseconds"),
     };
     // Tasks that look the same to pprof add up in one sample.
@@ -261,16 +264,24 @@ pub fn encode(profile: &runtime::Profile) -> Vec<u8> {
         let root = b.location(Frame::Future(task.future_type(), site(task.spawn_site())));
         let state = b.string(task.state().as_str());
         let name = task.name().map_or(0, |name| b.string(name));
-        let (stack, reason, parked) = match task.park() {
+        let nanos = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+        let (stack, reason, timed) = match task.park() {
             Some(park) => {
                 let leaf = b.location(Frame::Park(park.reason(), Some(site(park.site()))));
                 let reason = b.reason(park.reason());
-                let nanos = i64::try_from(park.duration().as_nanos()).unwrap_or(i64::MAX);
-                ([leaf, root], reason, Some(nanos))
+                (
+                    [leaf, root],
+                    reason,
+                    Some((keys.parked, nanos(park.duration()))),
+                )
             }
-            None => ([root, 0], 0, None),
+            None => {
+                let in_poll = task.poll_duration().map(|d| (keys.in_poll, nanos(d)));
+                ([root, 0], 0, in_poll)
+            }
         };
-        let key = (stack, state, reason, name, parked);
+        let worker = task.worker().map(|w| w as i64);
+        let key = (stack, state, reason, name, timed, worker);
         if let Some(&i) = samples.get(&key) {
             b.out.sample[i].value[0] += 1;
             continue;
@@ -294,11 +305,18 @@ pub fn encode(profile: &runtime::Profile) -> Vec<u8> {
                 ..Label::default()
             });
         }
-        if let Some(nanos) = parked {
+        if let Some((key, nanos)) = timed {
             label.push(Label {
-                key: keys.parked,
+                key,
                 num: nanos,
                 num_unit: keys.nanoseconds,
+                ..Label::default()
+            });
+        }
+        if let Some(worker) = worker {
+            label.push(Label {
+                key: keys.worker,
+                num: worker,
                 ..Label::default()
             });
         }
@@ -365,9 +383,10 @@ pub fn decode(bytes: &[u8]) -> io::Result<Profile> {
     Profile::decode(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
-/// A sample's identity: (stack with 0 for a missing frame, and the string indices of state,
-/// reason and name (0: none), and the parked nanoseconds).
-type SampleKey = ([u64; 2], i64, i64, i64, Option<i64>);
+/// A sample's identity: (stack with 0 for a missing frame, the string indices of state,
+/// reason and name (0: none), the timed label (`parked` or `in_poll`) with its nanoseconds,
+/// and the worker of a running task).
+type SampleKey = ([u64; 2], i64, i64, i64, Option<(i64, i64)>, Option<i64>);
 
 /// A source site compared by value: equal sites from different codegen units are one frame.
 type Site = (&'static str, u32, u32);
@@ -391,6 +410,8 @@ struct Keys {
     reason: i64,
     name: i64,
     parked: i64,
+    in_poll: i64,
+    worker: i64,
     nanoseconds: i64,
 }
 

@@ -324,7 +324,11 @@ fn task_profile_of_running_tasks_has_only_the_future_frame() {
     );
     let (strs, nums) = labels(&p, s);
     assert_eq!(strs.get("reason"), None);
-    assert!(nums.is_empty());
+    // The one worker, and the time in poll the snapshot read (no `parked`).
+    assert_eq!(nums["worker"], (0, String::new()));
+    let in_poll = running.poll_duration().expect("time in poll").as_nanos() as i64;
+    assert_eq!(nums["in_poll"], (in_poll, "nanoseconds".to_string()));
+    assert_eq!(nums.len(), 2, "{nums:?}");
 }
 
 #[test]

@@ -75,8 +75,13 @@ fn normalize(text: &str) -> String {
         if line.starts_with("task ") && line.ends_with("]:\n") {
             if let Some(comma) = line.rfind(", ") {
                 let duration = &line[comma + 2..line.len() - 3];
+                let duration = duration.strip_suffix(" in poll").unwrap_or(duration);
                 assert!(is_duration(duration), "not a duration: {duration:?}");
-                line.replace_range(comma + 2..line.len() - 3, "<dur>");
+                let end = match line.ends_with(" in poll]:\n") {
+                    true => line.len() - 3 - " in poll".len(),
+                    false => line.len() - 3,
+                };
+                line.replace_range(comma + 2..end, "<dur>");
             }
         }
         out.push_str(&line);
@@ -273,7 +278,19 @@ fn io_wait_shows_its_detail_and_unparked_tasks_their_state() {
         .find(|t| t.state() == TaskState::Running)
         .expect("the snapshot task");
     let text = dump(running);
-    assert!(text.starts_with(&format!("task {} [running]:\n\tfuture ", running.id())));
+    let worker = running.worker().expect("a running task's worker");
+    assert!(worker < 2, "{worker}");
+    let in_poll = running
+        .poll_duration()
+        .expect("a running task's time in poll");
+    assert!(
+        text.starts_with(&format!(
+            "task {} [running, {} in poll]:\n\ton worker {worker}\n\tfuture ",
+            running.id(),
+            runtime::time::format_duration(in_poll)
+        )),
+        "{text}"
+    );
     assert!(!text.contains("parked at"), "{text}");
     let spawned = include_str!("text.rs")
         .lines()

@@ -65,7 +65,7 @@ pub use crate::profile::{
     TaskState,
 };
 pub use crate::runtime::{Builder, Runtime};
-pub use crate::scheduler::{EnterGuard, Handle, TryCurrentError};
+pub use crate::scheduler::{EnterGuard, Handle, RunningPoll, TryCurrentError};
 pub use crate::task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle, TaskId};
 pub use runtime_macros::{main, test};
 

@@ -29,6 +29,18 @@ pub async fn wait_for(mut done: impl FnMut(&Profile) -> bool) -> Profile {
     );
 }
 
+/// [`wait_for`] from a thread that is not a task: checks `done` until it holds, at most
+/// ~10 s.
+pub fn wait_until(mut done: impl FnMut() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("condition not reached in 10 s");
+}
+
 /// True if task `id` is parked with a recorded park (with recording compiled out, parked).
 pub fn parked(profile: &Profile, id: TaskId) -> bool {
     profile.task(id).is_some_and(is_parked)

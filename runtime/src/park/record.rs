@@ -362,10 +362,12 @@ pub(crate) fn current_record() -> *const Record {
 /// follow. The worker calls this every few ticks and whenever it wakes from parking, so a
 /// stamp is at most a few polls stale: well inside the coarse clock's own 1-4 ms resolution
 /// unless those polls each run for milliseconds (which a profile would show anyway).
+/// Returns the time read, which the worker also publishes in its poll slot.
 #[inline]
-pub(crate) fn refresh_clock() {
+pub(crate) fn refresh_clock() -> u64 {
     let now = clock::now();
     with_current(|current| current.now.set(now));
+    now
 }
 
 /// Installs the worker's park-time table, and its cached clock, for the life of the returned

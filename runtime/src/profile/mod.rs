@@ -78,7 +78,8 @@ pub struct Park {
     /// The task's wakers (`TaskSnapshot::wakers`).
     pub(crate) wakers: u32,
     /// `ParkReason::code` (2 bytes, where a `ParkReason` with its label takes 24); 0: the
-    /// task is not parked, or its park was not recorded.
+    /// task is not parked, or its park was not recorded. For a running task: 1 + the worker
+    /// polling it (0: not known), with `duration_ns` its time in poll.
     pub(crate) reason: u16,
     /// The task's state (`TaskSnapshot::state`).
     pub(crate) state: TaskState,
@@ -195,6 +196,33 @@ impl TaskSnapshot {
     /// `profiling` feature is off).
     pub fn park(&self) -> Option<&Park> {
         (self.park.state == TaskState::Parked && self.park.reason != 0).then_some(&self.park)
+    }
+
+    /// How long the task has been in its current poll, if it is running: at least the poll's
+    /// length so far, and at most that plus the few polls its worker ran just before (the
+    /// worker's clock is refreshed every few polls, not read at each). Zero with recording
+    /// off. Dumps show it as `[running, 2.3s in poll]`.
+    pub fn poll_duration(&self) -> Option<Duration> {
+        self.worker()
+            .map(|_| Duration::from_nanos(self.park.duration_ns))
+    }
+
+    /// The worker polling the task (0-based), if it is running.
+    pub fn worker(&self) -> Option<usize> {
+        match (self.park.state, self.park.reason) {
+            (TaskState::Running, 0) | (TaskState::Runnable | TaskState::Parked, _) => None,
+            (TaskState::Running, worker) => Some(usize::from(worker) - 1),
+        }
+    }
+
+    /// A running task: its worker and time in poll from the polls read with the snapshot.
+    pub(crate) fn set_poll(&mut self, running: &[crate::scheduler::RunningPoll]) {
+        if let Some(poll) = running.iter().find(|poll| poll.task() == self.id) {
+            // A running task has no park: its `reason` holds 1 + the worker, its
+            // `duration_ns` the time in poll.
+            self.park.reason = u16::try_from(poll.worker() + 1).unwrap_or(u16::MAX);
+            self.park.duration_ns = poll.elapsed().as_nanos() as u64;
+        }
     }
 
     /// Where the task was spawned.

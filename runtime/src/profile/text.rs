@@ -145,6 +145,11 @@ impl fmt::Display for TaskState {
 ///     parked at src/handler.rs:44:24
 ///     future app::handler::{{closure}}
 /// created by task 7 at src/server.rs:42:5
+///
+/// task 12 [running, 2.3s in poll]:
+///     on worker 1
+///     future app::reindex::{{closure}}
+/// created at src/index.rs:88:5
 /// ```
 impl fmt::Display for TaskSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -168,7 +173,13 @@ impl fmt::Display for TaskSnapshot {
                     writeln!(f, "\tcase [{:#}] {}", case.reason, case.site)?;
                 }
             }
-            None => writeln!(f, " [{}]:", self.state())?,
+            None => match self.poll_duration() {
+                Some(in_poll) => writeln!(f, " [running, {} in poll]:", format_duration(in_poll))?,
+                None => writeln!(f, " [{}]:", self.state())?,
+            },
+        }
+        if let Some(worker) = self.worker() {
+            writeln!(f, "\ton worker {worker}")?;
         }
         writeln!(f, "\tfuture {}", self.future_type())?;
         match self.parent() {

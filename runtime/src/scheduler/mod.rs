@@ -10,11 +10,13 @@
 mod blocking;
 pub(crate) mod current;
 mod idle;
+mod poll_slot;
 mod sleep;
 pub(crate) mod worker;
 
 pub(crate) use blocking::BlockingPool;
 pub use current::EnterGuard;
+pub use poll_slot::RunningPoll;
 pub(crate) use sleep::{Rouser, SharedDriver, Sleeper};
 
 use crate::driver;
@@ -25,6 +27,7 @@ use crate::task_core::registry::Registry;
 use crate::task_core::{self as task, JoinHandle, Meta, Notified, Schedule, Task};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use idle::Idle;
+use poll_slot::PollSlot;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -50,10 +53,11 @@ pub(crate) struct Shared {
     tables: Box<[Box<ParkTable>]>,
 }
 
-/// What other threads may do to a worker: steal from it and wake it.
+/// What other threads may do to a worker: steal from it, wake it, and see what it polls.
 struct Remote {
     stealer: Stealer<Notified<Handle>>,
     rouser: Rouser,
+    poll: PollSlot,
 }
 
 /// The error of [`Handle::try_current`].
@@ -153,6 +157,23 @@ impl Handle {
         self.shared.park_sites()
     }
 
+    /// The poll each busy worker is in now, read without a snapshot: what a watchdog
+    /// samples to find polls that hold their worker too long.
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let handle = runtime::Handle::current();
+    /// // Read from inside a task's poll: that task is in the list, on its worker.
+    /// let task = runtime::spawn(async move { handle.running_polls() });
+    /// let id = task.id();
+    /// let polls = task.await.unwrap();
+    /// assert!(polls.iter().any(|poll| poll.task() == id));
+    /// # });
+    /// ```
+    pub fn running_polls(&self) -> Vec<RunningPoll> {
+        self.shared.running_polls(poll_slot::now())
+    }
+
     /// The number of worker threads.
     pub fn num_workers(&self) -> usize {
         self.shared.remotes.len()
@@ -213,7 +234,11 @@ impl Shared {
             remotes: stealers
                 .into_iter()
                 .zip(rousers)
-                .map(|(stealer, rouser)| Remote { stealer, rouser })
+                .map(|(stealer, rouser)| Remote {
+                    stealer,
+                    rouser,
+                    poll: PollSlot::new(),
+                })
                 .collect(),
             injector: Injector::new(),
             idle: Idle::new(workers),
@@ -358,17 +383,36 @@ impl Shared {
 
     /// Takes a snapshot into `profile`, reusing its buffer: a buffer of a million snapshots
     /// is ~100 MB, and a fresh one costs its page faults on every profile.
+    /// Where worker `index` publishes what it polls.
+    pub(crate) fn poll_slot(&self, index: usize) -> *const PollSlot {
+        &self.remotes[index].poll
+    }
+
+    fn running_polls(&self, now: u64) -> Vec<RunningPoll> {
+        let slots = self.remotes.iter().enumerate();
+        slots
+            .filter_map(|(worker, remote)| remote.poll.read(worker, now))
+            .collect()
+    }
+
     fn profile_into(&self, profile: &mut Profile) {
         let now = crate::park::now();
+        // Read before the walk: a task seen running by both is in that poll, or a later one
+        // (whose `elapsed` is then an over-count by at most the polls between).
+        let running = self.running_polls(now);
         profile.tasks.clear();
         // Sized once (with room for tasks spawned meanwhile): growing a buffer of a million
         // snapshots by doubling would copy it over and over.
         let expected = self.registry.len();
         profile.tasks.reserve(expected + expected / 16);
         let tasks = &mut profile.tasks;
-        let (spawned, completed) = self
-            .registry
-            .for_each(|task| tasks.push(crate::profile::read::snapshot(task.view(), now)));
+        let (spawned, completed) = self.registry.for_each(|task| {
+            let mut snapshot = crate::profile::read::snapshot(task.view(), now);
+            if snapshot.state() == crate::profile::TaskState::Running {
+                snapshot.set_poll(&running);
+            }
+            tasks.push(snapshot);
+        });
         profile.park_sites = self.park_sites();
         profile.spawned = spawned;
         profile.completed = completed;

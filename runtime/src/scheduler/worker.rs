@@ -1,5 +1,6 @@
 //! A worker thread's loop: run local work, steal, sleep.
 
+use super::poll_slot::PollSlot;
 use super::sleep::Sleeper;
 use super::{current, Handle, Shared};
 use crate::park;
@@ -28,8 +29,9 @@ pub(crate) struct Worker {
     /// The task last woken by the task running here; polled next.
     lifo: Cell<Option<Notified<Handle>>>,
     lifo_streak: Cell<u8>,
-    /// True while a task is being polled (only its wakes go to the LIFO slot).
-    polling: Cell<bool>,
+    /// What this worker polls, for other threads; also whether a task is being polled now
+    /// (only its wakes go to the LIFO slot). Points into `handle`'s shared state.
+    poll_slot: *const PollSlot,
     is_searching: Cell<bool>,
     tick: Cell<u32>,
     sleeper: RefCell<Sleeper>,
@@ -42,13 +44,14 @@ impl Worker {
         queue: Deque<Notified<Handle>>,
         sleeper: Sleeper,
     ) -> Worker {
+        let poll_slot = handle.shared.poll_slot(index);
         Worker {
             handle,
             index,
             queue,
             lifo: Cell::new(None),
             lifo_streak: Cell::new(0),
-            polling: Cell::new(false),
+            poll_slot,
             is_searching: Cell::new(false),
             tick: Cell::new(0),
             sleeper: RefCell::new(sleeper),
@@ -57,6 +60,13 @@ impl Worker {
 
     fn shared(&self) -> &Shared {
         &self.handle.shared
+    }
+
+    #[inline(always)]
+    fn poll_slot(&self) -> &PollSlot {
+        // SAFETY: the slot is part of the `Shared` that `self.handle` keeps alive, and is
+        // never moved (it sits in a boxed slice).
+        unsafe { &*self.poll_slot }
     }
 
     pub(super) fn belongs_to(&self, shared: &Shared) -> bool {
@@ -68,11 +78,12 @@ impl Worker {
         let _enter = current::enter(self.handle.clone());
         let _worker = current::set_worker(self);
         let _table = park::set_worker_table(&self.shared().tables[self.index]);
+        self.poll_slot().set_clock(park::refresh_clock());
         while !self.shared().is_shutdown() {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
             if tick.is_multiple_of(CLOCK_INTERVAL) {
-                park::refresh_clock();
+                self.poll_slot().set_clock(park::refresh_clock());
             }
             if tick.is_multiple_of(EVENT_INTERVAL) {
                 self.shared().shared_driver.poll_now();
@@ -97,9 +108,10 @@ impl Worker {
                 self.shared().rouse_sleeper();
             }
         }
-        self.polling.set(true);
+        let slot = self.poll_slot();
+        slot.begin(task.id(), self.tick.get());
         task.run();
-        self.polling.set(false);
+        slot.end();
     }
 
     fn next_task(&self, tick: u32) -> Option<Notified<Handle>> {
@@ -168,7 +180,7 @@ impl Worker {
         }
         while !self.shared().is_shutdown() {
             let timer_due_soon = self.sleeper.borrow_mut().sleep();
-            park::refresh_clock();
+            self.poll_slot().set_clock(park::refresh_clock());
             if self.transition_from_sleeping() {
                 if !self.is_searching.get() && (timer_due_soon || self.local_len() > 1) {
                     // Woken with tasks of its own by a turn of the driver, which it now leaves
@@ -206,7 +218,7 @@ impl Worker {
     /// Queues a task woken on this worker.
     #[inline]
     pub(super) fn schedule_local(&self, task: Notified<Handle>, is_yield: bool) {
-        let polling = self.polling.get();
+        let polling = self.poll_slot().is_polling();
         let should_notify = if is_yield || !polling {
             self.queue.push(task);
             true

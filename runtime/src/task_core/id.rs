@@ -17,6 +17,11 @@ impl TaskId {
     pub fn as_u64(self) -> u64 {
         self.0.get()
     }
+
+    /// The id `as_u64` gave, if it is one (0 is not).
+    pub(crate) fn from_u64(id: u64) -> Option<TaskId> {
+        NonZeroU64::new(id).map(TaskId)
+    }
 }
 
 impl fmt::Display for TaskId {

@@ -145,6 +145,10 @@ impl<S: 'static> Drop for Task<S> {
 }
 
 impl<S: 'static> Notified<S> {
+    pub(crate) fn id(&self) -> TaskId {
+        self.0.id()
+    }
+
     /// Polls the task once (or cancels it); the queue's reference becomes the poller's.
     pub(crate) fn run(self) {
         let raw = ManuallyDrop::new(self).0.raw;

@@ -15,6 +15,8 @@ pub mod park;
 pub mod pprof;
 pub mod server;
 pub mod text;
+pub mod watchdog;
 
 pub use leaks::*;
 pub use server::*;
+pub use watchdog::{StuckPoll, Watchdog, WatchdogBuilder};

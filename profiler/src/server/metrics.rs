@@ -1,6 +1,6 @@
 //! `/metrics`: the Prometheus text exposition format, version 0.0.4.
 
-use runtime::{ParkSite, TaskCounts, TaskState};
+use runtime::{ParkSite, RunningPoll, TaskCounts, TaskState};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -8,7 +8,13 @@ use std::fmt::Write as _;
 /// tasks, so a scrape costs one pass over two words per task whatever the tasks hold.
 /// Series are sorted, and `running` and `runnable` task counts are always present (as
 /// `reason=""`) so that they read 0 rather than vanish.
-pub(super) fn render(counts: &TaskCounts, park_sites: &[ParkSite]) -> String {
+///
+/// `polls` are the polls in progress (`Handle::running_polls`), for the longest one's time.
+pub(super) fn render(
+    counts: &TaskCounts,
+    park_sites: &[ParkSite],
+    polls: &[RunningPoll],
+) -> String {
     let mut out = String::new();
 
     let mut tasks: BTreeMap<(&'static str, String), u64> = BTreeMap::new();
@@ -85,6 +91,37 @@ pub(super) fn render(counts: &TaskCounts, park_sites: &[ParkSite]) -> String {
         "Worker threads of the runtime.",
     );
     sample(&mut out, "parkade_workers", &[], counts.workers());
+
+    family(
+        &mut out,
+        "parkade_longest_poll_seconds",
+        "gauge",
+        "How long the longest poll in progress has held its worker (0: no worker is polling).",
+    );
+    let longest = polls
+        .iter()
+        .map(RunningPoll::elapsed)
+        .max()
+        .unwrap_or_default();
+    sample(
+        &mut out,
+        "parkade_longest_poll_seconds",
+        &[],
+        longest.as_secs_f64(),
+    );
+    family(
+        &mut out,
+        "parkade_stuck_polls_total",
+        "counter",
+        "Polls that profiler::Watchdog reported holding their worker past its threshold (every \
+         watchdog of the process).",
+    );
+    sample(
+        &mut out,
+        "parkade_stuck_polls_total",
+        &[],
+        crate::watchdog::stuck_polls_total(),
+    );
 
     // Rows are merged by their printed labels, so no series appears twice.
     let mut parks: BTreeMap<(String, String), (u64, f64)> = BTreeMap::new();
@@ -203,7 +240,8 @@ mod tests {
     #[test]
     fn an_empty_runtime_has_every_family() {
         let rt = runtime::Builder::new().worker_threads(1).build().unwrap();
-        let page = render(&rt.handle().task_counts(), &rt.handle().park_sites());
+        let handle = rt.handle();
+        let page = render(&handle.task_counts(), &handle.park_sites(), &[]);
         for family in [
             "parkade_tasks",
             "parkade_tasks_unwakeable",
@@ -212,9 +250,12 @@ mod tests {
             "parkade_workers",
             "parkade_park_seconds_total",
             "parkade_parks_total",
+            "parkade_longest_poll_seconds",
+            "parkade_stuck_polls_total",
         ] {
             assert!(page.contains(&format!("# TYPE {family} ")), "{family}");
         }
+        assert!(page.contains("parkade_longest_poll_seconds 0\n"));
         assert!(page.contains("parkade_tasks{state=\"running\",reason=\"\"} 0\n"));
         assert!(page.contains("parkade_workers 1\n"));
     }

@@ -204,7 +204,12 @@ fn shared_text(
 }
 
 fn serve_metrics(profiles: &Profiles) -> Response {
-    let page = metrics::render(&profiles.task_counts(), &profiles.handle().park_sites());
+    let handle = profiles.handle();
+    let page = metrics::render(
+        &profiles.task_counts(),
+        &handle.park_sites(),
+        &handle.running_polls(),
+    );
     Response::full(Status::OK, PROMETHEUS, page.into_bytes())
 }
 

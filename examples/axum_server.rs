@@ -18,12 +18,14 @@
 //! - `profiler::DebugService` answers `/debug/pprof/*`, `/metrics` and `/debug/vars` as the
 //!   router's fallback, beside `profiler::serve` on its own thread (which still answers when
 //!   every worker is stuck);
+//! - `/stuck?ms=N` blocks its worker, and the watchdog `run` starts reports it on stderr;
 //! - Ctrl-C stops accepting, lets in-flight requests finish (`/slow?ms=N` holds one open),
 //!   closes idle keep-alive connections, and exits 0.
 
 mod leak_server;
 
 use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use hyper_util::server::conn::auto;
@@ -73,6 +75,7 @@ pub fn app() -> Router {
         )
         .route("/status", get(|| async { leak_server::handle_status() }))
         .route("/slow", get(slow))
+        .route("/stuck", get(stuck))
         .fallback_service(profiler::DebugService::new())
 }
 
@@ -92,6 +95,18 @@ async fn slow(Query(query): Query<HashMap<String, String>>) -> String {
         .unwrap_or(1000);
     runtime::time::sleep(Duration::from_millis(ms)).await;
     format!("slept {ms} ms\n")
+}
+
+/// `/stuck?ms=N`: blocks its worker for N ms (default 2000): what the watchdog reports.
+async fn stuck(Query(query): Query<HashMap<String, String>>) -> (StatusCode, String) {
+    let query = query.get("ms").map(|ms| format!("ms={ms}"));
+    match leak_server::stuck_ms(query.as_deref()) {
+        Some(ms) => (StatusCode::OK, leak_server::handle_stuck(ms)),
+        None => (
+            StatusCode::BAD_REQUEST,
+            "ms must be a whole number of milliseconds\n".to_string(),
+        ),
+    }
 }
 
 /// Serves `app` on `listener` over HTTP/1 and HTTP/2 (h2c) until `shutdown` completes, then
@@ -181,6 +196,8 @@ fn connection_builder() -> auto::Builder<Executor> {
 /// The example's whole life: the own-thread debug endpoint, the app, Ctrl-C, the drain.
 pub async fn run(addr: &str, debug_addr: &str) -> io::Result<()> {
     let debug = profiler::serve(debug_addr)?;
+    // Reports, on stderr, any poll that holds its worker for 100 ms or more (`/stuck`).
+    let _watchdog = profiler::Watchdog::start(Duration::from_millis(100));
     println!(
         "debug endpoint on http://{}/debug/pprof/",
         debug.local_addr()

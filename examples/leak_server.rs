@@ -17,7 +17,7 @@
 //! - `/fixed/channel`, `/fixed/context`, `/fixed/loop`: the article's fixes — a non-blocking
 //!   send with `default`, a request-scoped context with a timeout that the handler cancels, a
 //!   loop that watches `done()`.
-//! - `/status`: the live task count.
+//! - `/status`: the live task count. `/stuck?ms=N`: blocks a worker (see `handle_stuck`).
 
 use runtime::chan::{self, Receiver, Sender};
 use runtime::context::Context;
@@ -139,6 +139,28 @@ pub(crate) fn handle_status() -> String {
     format!("Current tasks: {}\n", runtime::profile().len())
 }
 
+/// `/stuck?ms=N`: blocks this worker for N ms (a `std::thread::sleep` where an `.await`
+/// belongs), so every task queued behind it on the worker waits too. Not a leak but its
+/// cousin: the watchdog `main` starts reports it on stderr after 100 ms, and again when it
+/// is released.
+pub(crate) fn handle_stuck(ms: u64) -> String {
+    std::thread::sleep(Duration::from_millis(ms));
+    format!("Held a worker for {ms} ms. The watchdog reported it on stderr.\n")
+}
+
+/// The `ms` of a `/stuck?ms=N` query: default 2000, at most a minute; `None` if it is not
+/// a number.
+pub(crate) fn stuck_ms(query: Option<&str>) -> Option<u64> {
+    let ms = query
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .find_map(|pair| pair.strip_prefix("ms="));
+    match ms {
+        None => Some(2000),
+        Some(ms) => ms.parse::<u64>().ok().map(|ms| ms.min(60_000)),
+    }
+}
+
 /// Accepts connections forever, one task each.
 pub async fn serve_app(listener: TcpListener) -> io::Result<()> {
     loop {
@@ -204,7 +226,10 @@ fn route(path: &str) -> (u16, String) {
     // The request's context: cancelled when the handler returns (Go's `r.Context()`).
     let (request, cancel) = Context::background().with_cancel();
     let _cancel = cancel.cancel_on_drop();
-    let path = path.split('?').next().unwrap_or(path);
+    let (path, query) = match path.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path, None),
+    };
     let body = match path {
         "\0method" => return (405, "Method Not Allowed\n".to_string()),
         "/leak/channel" => handle_channel_leak().to_string(),
@@ -215,6 +240,15 @@ fn route(path: &str) -> (u16, String) {
         "/fixed/context" => handle_context_fixed(&request).to_string(),
         "/fixed/loop" => handle_loop_fixed(&request).to_string(),
         "/status" => handle_status(),
+        "/stuck" => match stuck_ms(query) {
+            Some(ms) => handle_stuck(ms),
+            None => {
+                return (
+                    400,
+                    "ms must be a whole number of milliseconds\n".to_string(),
+                )
+            }
+        },
         _ => return (404, "Not Found\n".to_string()),
     };
     (200, body)
@@ -228,7 +262,7 @@ pub(crate) fn arg(name: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
-#[allow(dead_code)] // the integration test includes this file as a module
+#[allow(dead_code)] // axum_server.rs includes this file as a module
 #[runtime::main]
 async fn main() -> io::Result<()> {
     let addr = arg("--addr", "127.0.0.1:8080");
@@ -238,6 +272,8 @@ async fn main() -> io::Result<()> {
         "debug endpoint on http://{}/debug/pprof/",
         debug.local_addr()
     );
+    // Reports, on stderr, any poll that holds its worker for 100 ms or more (`/stuck`).
+    let _watchdog = profiler::Watchdog::start(Duration::from_millis(100));
     let listener = TcpListener::bind(&addr).await?;
     println!("application on http://{}", listener.local_addr()?);
     serve_app(listener).await

@@ -197,3 +197,42 @@ fn leak_routes_leak_exactly_what_the_article_leaks_and_fixed_routes_do_not() {
         assert_eq!(task_count(app).await, base_count + leaked);
     });
 }
+
+#[test]
+fn stuck_holds_a_worker_and_the_watchdog_names_the_connection_task() {
+    let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
+    let (tx, reports) = std::sync::mpsc::channel();
+    let _watchdog = profiler::Watchdog::builder(Duration::from_millis(100))
+        .handle(rt.handle().clone())
+        .on_stuck(move |stuck| {
+            let _ = tx.send(stuck.clone());
+        })
+        .start()
+        .unwrap();
+    rt.block_on(async {
+        let listener = runtime::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let app = listener.local_addr().unwrap();
+        runtime::spawn(super::leak_server::serve_app(listener));
+
+        assert_eq!(get(app, "/stuck?ms=abc").await.0, 400);
+        let (status, body) = get(app, "/stuck?ms=400").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                200,
+                "Held a worker for 400 ms. The watchdog reported it on stderr.\n"
+            )
+        );
+    });
+    let stuck = reports.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert_eq!(stuck.name(), Some("conn"));
+    assert!(
+        stuck.future_type().contains("handle_connection"),
+        "{stuck:?}"
+    );
+    assert!(stuck.elapsed() >= Duration::from_millis(100));
+    let released = reports.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(released.released() && released.task() == stuck.task());
+}

@@ -37,10 +37,15 @@ pub use reason::{IoDirection, ParkReason};
 #[cfg(all(feature = "profiling", not(loom)))]
 mod clock;
 #[cfg(all(feature = "profiling", not(loom)))]
+pub(crate) mod holder;
+#[cfg(all(feature = "profiling", not(loom)))]
 mod record;
 #[cfg(all(feature = "profiling", not(loom)))]
 pub(crate) mod table;
 
+#[cfg(not(all(feature = "profiling", not(loom))))]
+#[path = "holder_off.rs"]
+pub(crate) mod holder;
 #[cfg(not(all(feature = "profiling", not(loom))))]
 #[path = "record_off.rs"]
 mod record;
@@ -50,9 +55,9 @@ pub(crate) mod table;
 
 pub(crate) use consistent::stable;
 pub(crate) use record::{
-    current_record, decode_key, end_poll, now, record_code, record_yield, recorded_this_poll,
-    refresh_clock, set_worker_table, woken_during_poll, CaseCollector, Current, PollScope, RawPark,
-    Record,
+    current_record, decode_key, end_poll, now, record_blocked, record_code, record_yield,
+    recorded_this_poll, refresh_clock, set_worker_table, woken_during_poll, CaseCollector, Current,
+    PollScope, RawPark, Record,
 };
 pub(crate) use table::ParkTable;
 
@@ -99,6 +104,16 @@ pub(crate) fn profile_rate_ns() -> u64 {
 
 /// Whether park recording is compiled in (the `profiling` feature).
 pub const ENABLED: bool = cfg!(all(feature = "profiling", not(loom)));
+
+/// Whether a park of reason `code` records what blocks it (`holder.rs`): a lock's or a
+/// join's wait.
+#[inline]
+pub(crate) fn is_blocked_by_reason(code: u16) -> bool {
+    code == ParkReason::MutexLock.code()
+        || code == ParkReason::RwLockRead.code()
+        || code == ParkReason::RwLockWrite.code()
+        || code == ParkReason::JoinWait.code()
+}
 
 /// Records that the task polled on this thread is about to return `Pending` for `reason`,
 /// awaited at `site`. A few plain stores; nothing outside a task poll.

@@ -44,6 +44,9 @@ pub(crate) struct Record {
     /// The cases of the last `select` park: allocated by the polling thread at the task's
     /// first `select` park (few tasks have one), freed with the task.
     cases: AtomicPtr<CaseBuf>,
+    /// What the last lock or join park waits on (`holder.rs`): written with those parks
+    /// only, so read only for their reasons (`park::is_blocked_by_reason`).
+    blocked_on: AtomicU64,
 }
 
 /// Park words of a `select`'s cases. Grown by replacement; older buffers are chained and
@@ -84,6 +87,7 @@ impl Record {
             word: AtomicU64::new(0),
             since: AtomicU64::new(0),
             cases: AtomicPtr::new(ptr::null_mut()),
+            blocked_on: AtomicU64::new(0),
         }
     }
 
@@ -113,21 +117,37 @@ impl Record {
         !self.cases.load(Relaxed).is_null()
     }
 
-    /// As `read`, with a `select` park's cases read consistently with it.
+    /// What the last park waits on, if its reason records it (`park::is_blocked_by_reason`), for
+    /// choosing the snapshot's path: one load, not consistent with the park.
+    #[inline]
+    pub(crate) fn blocked_on_hint(&self) -> u64 {
+        self.blocked_on.load(Relaxed)
+    }
+
+    /// As `read`, with a `select` park's cases and what a lock or join park waits on
+    /// (`blocked_on`, 0 for other parks) read consistently with it.
     pub(crate) fn read_with_cases(
         &self,
     ) -> (
         Option<RawPark>,
         Vec<(ParkReason, &'static Location<'static>)>,
+        u64,
     ) {
         let mut cases = Vec::new();
+        let mut blocked_on = 0;
         let (word, since) = super::consistent::read_words(&self.word, &self.since, |word| {
             cases.clear();
-            if ((word >> CODE_SHIFT) & CODE_MASK) as u16 == ParkReason::Select.code() {
+            let code = ((word >> CODE_SHIFT) & CODE_MASK) as u16;
+            if code == ParkReason::Select.code() {
                 self.read_cases(&mut cases);
             }
+            // Stored before the word it goes with, whose Acquire load this follows.
+            blocked_on = match super::is_blocked_by_reason(code) {
+                true => self.blocked_on.load(Relaxed),
+                false => 0,
+            };
         });
-        (RawPark::decode(word, since), cases)
+        (RawPark::decode(word, since), cases, blocked_on)
     }
 
     fn read_cases(&self, out: &mut Vec<(ParkReason, &'static Location<'static>)>) {
@@ -264,10 +284,26 @@ thread_local! {
     static CASES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
+/// `record_code` for a park that waits on a lock's holders or a task (`holder.rs`): stores
+/// what it waits on with the park. (A `select` case records its park only.)
+#[inline]
+pub(crate) fn record_blocked(code: u16, site: &'static Location<'static>, blocked_on: u64) {
+    record_with(code, site, |record| {
+        record.blocked_on.store(blocked_on, Relaxed)
+    });
+}
+
 /// Records that the task being polled on this thread parks for `reason` at `site`.
 /// Outside a task poll (in `block_on`, on a plain thread) it does nothing.
 #[inline]
 pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
+    record_with(code, site, |_| {});
+}
+
+/// Records a park, after `before` has written what else goes with it into the record (it is
+/// visible to whoever sees the park's word).
+#[inline(always)]
+fn record_with(code: u16, site: &'static Location<'static>, before: impl FnOnce(&Record)) {
     with_current(|current| {
         if current.collecting.get() > 0 {
             CASES.with(|cases| cases.borrow_mut().push(encode(code, site)));
@@ -277,7 +313,9 @@ pub(crate) fn record_code(code: u16, site: &'static Location<'static>) {
         if !record.is_null() {
             // SAFETY: `record` is set by `PollScope::enter` from a live task header and
             // cleared when that scope ends; the task cannot be freed while it is being polled.
-            unsafe { (*record).word.store(encode(code, site), Release) };
+            let record = unsafe { &*record };
+            before(record);
+            record.word.store(encode(code, site), Release);
             current.recorded.set(current.recorded.get() | PARK);
         }
     });

@@ -32,8 +32,12 @@ impl Record {
     ) -> (
         Option<RawPark>,
         Vec<(ParkReason, &'static Location<'static>)>,
+        u64,
     ) {
-        (None, Vec::new())
+        (None, Vec::new(), 0)
+    }
+    pub(crate) fn blocked_on_hint(&self) -> u64 {
+        0
     }
     pub(crate) fn since(&self) -> u64 {
         0
@@ -52,6 +56,9 @@ pub(crate) fn current_record() -> *const Record {
 
 #[inline(always)]
 pub(crate) fn record_code(_code: u16, _site: &'static Location<'static>) {}
+
+#[inline(always)]
+pub(crate) fn record_blocked(_code: u16, _site: &'static Location<'static>, _blocked_on: u64) {}
 
 #[inline(always)]
 pub(crate) fn record_yield() {}

@@ -53,6 +53,8 @@ pub(crate) struct Rare {
     pub(crate) name: Option<Arc<str>>,
     /// A `select` park's cases, in source order.
     pub(crate) cases: Vec<ParkCase>,
+    /// The tasks holding what a lock or join park waits for.
+    pub(crate) blocked_by: Vec<TaskId>,
 }
 
 /// Whether a task is on a CPU, waiting for one, or waiting for an event.
@@ -346,6 +348,18 @@ impl Park {
         self.rare
             .as_deref()
             .map_or(&[], |rare| rare.cases.as_slice())
+    }
+
+    /// The tasks that hold what this park waits for, where the runtime knows them: the
+    /// holder of a `Mutex` (`mutex lock`), the writer and readers of an `RwLock` (`rwlock
+    /// read`/`write`; at most four readers are named), the task a `JoinHandle` awaits (`join
+    /// wait`). Empty for other parks, for a lock held outside any task (in `block_on`), and
+    /// with recording off. Dumps print it as `held by task 7`; a cycle of these edges is a
+    /// deadlock (`profiler::leaks`).
+    pub fn blocked_by(&self) -> &[TaskId] {
+        self.rare
+            .as_deref()
+            .map_or(&[], |rare| rare.blocked_by.as_slice())
     }
 }
 

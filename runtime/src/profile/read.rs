@@ -4,7 +4,7 @@
 use super::{Counter, Park, ParkCase, Rare, TaskSnapshot, TaskState};
 use crate::loom::atomic::Ordering::Relaxed;
 use crate::park::{self, ParkReason, RawPark};
-use crate::task_core::{StateWord, TaskView};
+use crate::task_core::{StateWord, TaskId, TaskView};
 
 /// The profile's state of a task whose state word is `state`.
 #[inline]
@@ -50,7 +50,10 @@ pub(crate) fn snapshot(task: TaskView<'_>, now: u64) -> TaskSnapshot {
     // (A `select` park is checked too: its cases may be newer than a `has_cases` read.)
     if task.meta().name.is_some()
         || task.record().has_cases()
-        || park.is_some_and(|raw| raw.code == ParkReason::Select.code())
+        || park.is_some_and(|raw| {
+            raw.code == ParkReason::Select.code()
+                || (park::is_blocked_by_reason(raw.code) && task.record().blocked_on_hint() != 0)
+        })
     {
         return snapshot_rare(task, now);
     }
@@ -60,7 +63,7 @@ pub(crate) fn snapshot(task: TaskView<'_>, now: u64) -> TaskSnapshot {
 #[cold]
 #[inline(never)]
 fn snapshot_rare(task: TaskView<'_>, now: u64) -> TaskSnapshot {
-    let (_, (state, (park, cases))) = park::stable(
+    let (_, (state, (park, cases, blocked_on))) = park::stable(
         task.polls(),
         || task.state().profile_bits(),
         || (task.state(), task.record().read_with_cases()),
@@ -76,7 +79,18 @@ fn snapshot_rare(task: TaskView<'_>, now: u64) -> TaskSnapshot {
     };
     cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
     let name = task.meta().name.as_deref().cloned();
-    let rare = (name.is_some() || !cases.is_empty()).then(|| Box::new(Rare { name, cases }));
+    let mut holders = Vec::new();
+    if parked {
+        park::holder::holders(blocked_on, &mut holders);
+    }
+    let blocked_by: Vec<TaskId> = holders.into_iter().filter_map(TaskId::from_u64).collect();
+    let rare = (name.is_some() || !cases.is_empty() || !blocked_by.is_empty()).then(|| {
+        Box::new(Rare {
+            name,
+            cases,
+            blocked_by,
+        })
+    });
     snapshot_of(task, now, state, park, rare)
 }
 

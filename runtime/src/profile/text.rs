@@ -146,6 +146,12 @@ impl fmt::Display for TaskState {
 ///     future app::handler::{{closure}}
 /// created by task 7 at src/server.rs:42:5
 ///
+/// task 21 [mutex lock, 3s]:
+///     parked at src/cache.rs:17:30
+///     held by task 9
+///     future app::refresh::{{closure}}
+/// created at src/main.rs:12:5
+///
 /// task 12 [running, 2.3s in poll]:
 ///     on worker 1
 ///     future app::reindex::{{closure}}
@@ -171,6 +177,14 @@ impl fmt::Display for TaskSnapshot {
                 cases.sort_by_key(|c| (c.site.file(), c.site.line(), c.site.column()));
                 for case in cases {
                     writeln!(f, "\tcase [{:#}] {}", case.reason, case.site)?;
+                }
+                match park.blocked_by() {
+                    [] => {}
+                    [holder] => writeln!(f, "\theld by task {holder}")?,
+                    holders => {
+                        let ids: Vec<String> = holders.iter().map(ToString::to_string).collect();
+                        writeln!(f, "\theld by tasks {}", ids.join(", "))?;
+                    }
                 }
             }
             None => match self.poll_duration() {

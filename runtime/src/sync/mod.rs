@@ -36,6 +36,16 @@ pub(crate) mod semaphore;
 mod waitgroup;
 
 pub use error::{AcquireError, TryAcquireError, TryLockError};
+
+/// The id of the task polled on this thread (0: none, or recording is off), which a lock
+/// records as its holder.
+#[inline]
+fn current_task() -> u64 {
+    match crate::park::ENABLED {
+        true => crate::task_core::current_task_id().map_or(0, |id| id.as_u64()),
+        false => 0,
+    }
+}
 pub use mutex::{Lock, LockOwned, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 pub use rwlock::{ReadLock, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteLock};

@@ -4,8 +4,10 @@
 //!
 //! The data cell is `std::cell::UnsafeCell` for the reasons given in `mutex.rs`.
 
+use super::current_task;
 use super::error::TryLockError;
 use super::semaphore::{PendingAcquire, Semaphore};
+use crate::park::holder::{Holder, ReaderSlot};
 use crate::park::ParkReason;
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -40,6 +42,8 @@ const MAX_READS: u32 = u32::MAX >> 3;
 /// ```
 pub struct RwLock<T: ?Sized> {
     semaphore: Semaphore,
+    /// Which tasks hold it (the writer, or a few readers), for waiters' `Park::blocked_by`.
+    holder: Holder,
     data: UnsafeCell<T>,
 }
 
@@ -52,6 +56,8 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
+    /// The reader slot of `lock.holder` this guard holds.
+    slot: ReaderSlot,
     _marker: PhantomData<&'a T>,
 }
 
@@ -67,6 +73,7 @@ impl<T> RwLock<T> {
     pub fn new(value: T) -> RwLock<T> {
         RwLock {
             semaphore: Semaphore::new(MAX_READS as usize),
+            holder: Holder::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -87,7 +94,8 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> ReadLock<'_, T> {
         ReadLock {
             lock: self,
-            pending: PendingAcquire::new(1, ParkReason::RwLockRead, Location::caller()),
+            pending: PendingAcquire::new(1, ParkReason::RwLockRead, Location::caller())
+                .blocked_on(self.holder.blocked_on()),
         }
     }
 
@@ -100,7 +108,8 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> WriteLock<'_, T> {
         WriteLock {
             lock: self,
-            pending: PendingAcquire::new(MAX_READS, ParkReason::RwLockWrite, Location::caller()),
+            pending: PendingAcquire::new(MAX_READS, ParkReason::RwLockWrite, Location::caller())
+                .blocked_on(self.holder.blocked_on()),
         }
     }
 
@@ -146,6 +155,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     fn new(lock: &'a RwLock<T>) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
             lock,
+            slot: lock.holder.read_acquired(current_task()),
             _marker: PhantomData,
         }
     }
@@ -154,6 +164,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Wraps the `MAX_READS` permits just taken from `lock.semaphore`.
     fn new(lock: &'a RwLock<T>) -> RwLockWriteGuard<'a, T> {
+        lock.holder.acquired(current_task());
         RwLockWriteGuard {
             lock,
             _marker: PhantomData,
@@ -221,6 +232,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
+        self.lock.holder.read_released(self.slot);
         self.lock.semaphore.release(1);
     }
 }
@@ -244,6 +256,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
+        self.lock.holder.released();
         self.lock.semaphore.release(MAX_READS as usize);
     }
 }

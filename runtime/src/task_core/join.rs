@@ -73,6 +73,9 @@ impl<T> Future for JoinHandle<T> {
         };
         if output.is_ready() {
             permit.made_progress();
+        } else if self.reason == ParkReason::JoinWait.code() {
+            let awaited = park::holder::blocked_on_task(self.id().as_u64());
+            park::record_blocked(self.reason, site, awaited);
         } else {
             park::record_code(self.reason, site);
         }

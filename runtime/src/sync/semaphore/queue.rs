@@ -179,7 +179,9 @@ impl Semaphore {
             Some(key) => self.poll_queued(pending, key, cx),
         };
         match poll {
-            Poll::Pending => park::record(pending.reason, pending.site),
+            Poll::Pending => {
+                park::record_blocked(pending.reason.code(), pending.site, pending.blocked_on)
+            }
             Poll::Ready(_) => {
                 pending.done = true;
                 permit.made_progress();
@@ -410,6 +412,9 @@ pub(crate) struct PendingAcquire {
     done: bool,
     reason: ParkReason,
     pub(super) site: &'static Location<'static>,
+    /// What a park of this acquire waits on (a lock's holders, `park::holder`); 0: not
+    /// recorded.
+    blocked_on: u64,
 }
 
 impl PendingAcquire {
@@ -425,7 +430,14 @@ impl PendingAcquire {
             done: false,
             reason,
             site,
+            blocked_on: 0,
         }
+    }
+
+    /// Records `blocked_on` (`park::holder`) with each park of this acquire.
+    pub(crate) fn blocked_on(mut self, blocked_on: u64) -> PendingAcquire {
+        self.blocked_on = blocked_on;
+        self
     }
 
     pub(crate) fn site(&self) -> &'static Location<'static> {

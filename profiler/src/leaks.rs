@@ -17,9 +17,20 @@
 //!
 //! - a channel whose last sender was `mem::forget`-ed keeps the receiver's waker forever;
 //! - a lock held by a guard that was leaked, a `Notify` nobody will notify, a timer an hour out;
-//! - a deadlock cycle: two tasks each parked on a channel whose only sender the other holds
-//!   (Go's leak profile finds these through GC reachability; reference counts cannot);
+//! - a cycle through channels: two tasks each parked on a channel whose only sender the other
+//!   holds (Go's leak profile finds these through GC reachability; reference counts cannot);
 //! - a future that keeps its own waker (a self-cycle).
+//!
+//! # Deadlocks
+//!
+//! Locks and joins say who holds what their waiters wait for (`Park::blocked_by`), so a cycle
+//! of them is proven: every task on it waits, through the others, for itself
+//! ([`runtime::Profile::deadlocks`]: two mutexes taken in opposite orders, a task joining a
+//! task that waits on its lock, a read guard's holder asking for the write lock). A task on
+//! a deadlock is a proven leak, and [`Leaks::deadlocks`] lists the cycles, printed
+//! `deadlock: task 3 → task 5 → task 3`. One snapshot reads its tasks one after another, so
+//! [`leaks_confirmed`] (which the endpoint and [`LeakCheck`] use) keeps only the cycles a
+//! second, later snapshot shows with none of their tasks polled in between.
 //!
 //! "Can never run again" means never resumed by a wake: [`JoinHandle::abort`] and runtime
 //! shutdown still cancel a proven leak, which drops its future without resuming it.
@@ -47,10 +58,10 @@
 //! # });
 //! ```
 
+use runtime::{Deadlock, LeakKind, Profile, TaskSnapshot};
 /// Goleak for Parkade, from the runtime (so that `#[runtime::test(leak_check)]` needs no
 /// profiler): see [`LeakCheck`].
 pub use runtime::{LeakCheck, LeakReport};
-use runtime::{LeakKind, Profile, TaskSnapshot};
 use std::time::Duration;
 
 /// Thresholds for [`leaks`].
@@ -78,6 +89,9 @@ pub struct Leaks {
     /// Parked tasks that still have a waker but have been parked for at least
     /// [`LeakOptions::min_parked`].
     pub suspected: Vec<TaskSnapshot>,
+    /// Cycles of tasks each waiting (on a lock or a join) for what the next holds; their
+    /// tasks are in `proven`.
+    pub deadlocks: Vec<Deadlock>,
 }
 
 impl Leaks {
@@ -111,8 +125,31 @@ impl Leaks {
 /// # });
 /// ```
 pub fn leaks(profile: &Profile, options: LeakOptions) -> Leaks {
-    let mut found = Leaks::default();
+    classify(profile, options, profile.deadlocks())
+}
+
+/// [`leaks`], keeping only the deadlocks that `later`, a profile taken after `profile`, shows
+/// too with none of their tasks polled in between ([`Deadlock::confirmed_by`]): proof against
+/// a cycle that one snapshot saw only because it read its tasks at different moments.
+pub fn leaks_confirmed(profile: &Profile, later: &Profile, options: LeakOptions) -> Leaks {
+    let deadlocks = profile
+        .deadlocks()
+        .into_iter()
+        .filter(|deadlock| deadlock.confirmed_by(profile, later))
+        .collect();
+    classify(profile, options, deadlocks)
+}
+
+fn classify(profile: &Profile, options: LeakOptions, deadlocks: Vec<Deadlock>) -> Leaks {
+    let mut found = Leaks {
+        deadlocks,
+        ..Leaks::default()
+    };
     for task in profile.tasks() {
+        if found.deadlocks.iter().any(|d| d.contains(task.id())) {
+            found.proven.push(task.clone());
+            continue;
+        }
         match task.leak(options.min_parked) {
             Some(LeakKind::Proven) => found.proven.push(task.clone()),
             Some(LeakKind::Suspected) => found.suspected.push(task.clone()),

@@ -3,7 +3,7 @@
 //! `#[runtime::test(leak_check)]` expands to the runtime's own type; `profiler` re-exports
 //! both under their documented names.
 
-use crate::profile::{LeakKind, TaskSnapshot, TaskState};
+use crate::profile::{Deadlock, LeakKind, Profile, TaskSnapshot, TaskState};
 use crate::scheduler::Handle;
 use crate::task_core::TaskId;
 use std::collections::HashSet;
@@ -80,10 +80,11 @@ impl LeakCheck {
         let deadline = Instant::now() + self.grace;
         let mut delay = FIRST_RETRY_DELAY;
         let mut caller: Option<Option<TaskId>> = None;
+        // The profile before the last, to confirm a deadlock the last one shows.
+        let mut previous: Option<Profile> = None;
         loop {
-            let mut new: Vec<TaskSnapshot> = self
-                .handle
-                .profile()
+            let profile = self.handle.profile();
+            let mut new: Vec<TaskSnapshot> = profile
                 .tasks()
                 .iter()
                 .filter(|t| !self.baseline.contains(&t.id()))
@@ -104,8 +105,21 @@ impl LeakCheck {
             let now = Instant::now();
             if now >= deadline {
                 new.sort_by_key(TaskSnapshot::id);
-                return Err(LeakReport { tasks: new });
+                let deadlocks = match &previous {
+                    Some(previous) => profile
+                        .deadlocks()
+                        .into_iter()
+                        .filter(|d| d.tasks().iter().all(|id| new.iter().any(|t| t.id() == *id)))
+                        .filter(|d| d.confirmed_by(previous, &profile))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                return Err(LeakReport {
+                    tasks: new,
+                    deadlocks,
+                });
             }
+            previous = Some(profile);
             crate::time::sleep(delay.min(deadline - now)).await;
             delay = (delay * 2).min(MAX_RETRY_DELAY);
         }
@@ -146,6 +160,9 @@ impl LeakCheck {
 pub struct LeakReport {
     /// Never empty; in task id order.
     tasks: Vec<TaskSnapshot>,
+    /// Cycles among `tasks`, seen in two successive profiles with none of their tasks polled
+    /// in between.
+    deadlocks: Vec<Deadlock>,
 }
 
 impl LeakReport {
@@ -154,31 +171,60 @@ impl LeakReport {
         &self.tasks
     }
 
-    /// The leaked tasks that can never run again ([`LeakKind::Proven`]).
+    /// The leaked tasks that can never run again: no waker left ([`LeakKind::Proven`]), or
+    /// on a [deadlock](LeakReport::deadlocks).
     pub fn proven(&self) -> impl Iterator<Item = &TaskSnapshot> + '_ {
-        self.tasks.iter().filter(|t| is_proven(t))
+        self.tasks.iter().filter(|t| self.proof(t).is_some())
+    }
+
+    /// The deadlocks among the leaked tasks: each task on one waits, on a lock or a join, for
+    /// what the next holds (`Park::blocked_by`), the last for what the first holds.
+    pub fn deadlocks(&self) -> &[Deadlock] {
+        &self.deadlocks
+    }
+
+    /// Why `task` can never run again, if it provably cannot.
+    fn proof(&self, task: &TaskSnapshot) -> Option<&'static str> {
+        if is_proven(task) {
+            Some(PROVEN_MARKER)
+        } else if self.deadlocks.iter().any(|d| d.contains(task.id())) {
+            Some(DEADLOCK_MARKER)
+        } else {
+            None
+        }
     }
 }
 
 /// The marker a report adds to the header line of a proven leak.
 const PROVEN_MARKER: &str = " [proven: no live waker]";
+/// The marker a report adds to the header line of a task on a deadlock.
+const DEADLOCK_MARKER: &str = " [proven: deadlock]";
 
 impl fmt::Display for LeakReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "found {} leaked task(s)", self.tasks.len())?;
+        for deadlock in &self.deadlocks {
+            write!(f, "\n\n{deadlock}")?;
+            for id in deadlock.tasks() {
+                let task = self.tasks.iter().find(|t| t.id() == *id);
+                if let Some(park) = task.and_then(TaskSnapshot::park) {
+                    write!(f, "\n\ttask {id} [{:#}] at {}", park.reason(), park.site())?;
+                }
+            }
+        }
         for task in &self.tasks {
             let text = task.to_string();
             let text = text.trim_end_matches('\n');
             f.write_str("\n\n")?;
-            if !is_proven(task) {
+            let Some(marker) = self.proof(task) else {
                 f.write_str(text)?;
                 continue;
-            }
+            };
             // `task 18 [chan send, 5m12s]:` becomes `task 18 [chan send, 5m12s] [proven: …]:`.
             let (header, rest) = text.split_once('\n').unwrap_or((text, ""));
             match header.strip_suffix(':') {
-                Some(header) => write!(f, "{header}{PROVEN_MARKER}:")?,
-                None => write!(f, "{header}{PROVEN_MARKER}")?,
+                Some(header) => write!(f, "{header}{marker}:")?,
+                None => write!(f, "{header}{marker}")?,
             }
             if !rest.is_empty() {
                 write!(f, "\n{rest}")?;

@@ -61,8 +61,8 @@ mod waitlist;
 pub use crate::leak_check::{LeakCheck, LeakReport};
 pub use crate::park::ParkReason;
 pub use crate::profile::{
-    group_tasks, LeakKind, Park, ParkCase, ParkSite, Profile, TaskCounts, TaskGroup, TaskSnapshot,
-    TaskState,
+    group_tasks, Deadlock, LeakKind, Park, ParkCase, ParkSite, Profile, TaskCounts, TaskGroup,
+    TaskSnapshot, TaskState,
 };
 pub use crate::runtime::{Builder, Runtime};
 pub use crate::scheduler::{EnterGuard, Handle, RunningPoll, TryCurrentError};

@@ -19,6 +19,7 @@
 #![allow(clippy::tabs_in_doc_comments)]
 
 use super::render::{self, LeakSet};
+use runtime::TaskSnapshot;
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -34,6 +35,26 @@ fn write_header(w: &mut dyn Write, leaks: &LeakSet, min_parked: Duration) -> io:
     )
 }
 
+/// Each deadlock, `deadlock: task 3 → task 5 → task 3`, then a line per task on it (after
+/// `indent`): its reason and park site.
+fn write_deadlocks(w: &mut dyn Write, leaks: &LeakSet, indent: &str) -> io::Result<()> {
+    for deadlock in &leaks.deadlocks {
+        writeln!(w, "\n{deadlock}")?;
+        for id in deadlock.tasks() {
+            let task = leaks.proven.iter().find(|t| t.id() == *id);
+            if let Some(park) = task.and_then(TaskSnapshot::park) {
+                writeln!(
+                    w,
+                    "{indent}task {id} [{:#}] at {}",
+                    park.reason(),
+                    park.site()
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The grouped leak dump (`debug=1`).
 pub(super) fn write_grouped(
     w: &mut dyn Write,
@@ -41,12 +62,18 @@ pub(super) fn write_grouped(
     min_parked: Duration,
 ) -> io::Result<()> {
     write_header(w, leaks, min_parked)?;
-    for group in runtime::group_tasks(&leaks.proven) {
+    write_deadlocks(w, leaks, "#\t")?;
+    let (deadlocked, unwakeable): (Vec<&TaskSnapshot>, Vec<&TaskSnapshot>) =
+        leaks.proven.iter().partition(|task| leaks.deadlocked(task));
+    for group in runtime::group_tasks(unwakeable) {
         write!(
             w,
             "\n{}",
             group.with_note("leak        proven: nothing can wake it")
         )?;
+    }
+    for group in runtime::group_tasks(deadlocked) {
+        write!(w, "\n{}", group.with_note("leak        proven: deadlock"))?;
     }
     for group in runtime::group_tasks(&leaks.suspected) {
         let note = format!(
@@ -65,6 +92,7 @@ pub(super) fn write_tasks(
     min_parked: Duration,
 ) -> io::Result<()> {
     write_header(w, leaks, min_parked)?;
+    write_deadlocks(w, leaks, "\t")?;
     let sections = [
         ("proven leaks: nothing can wake these tasks", &leaks.proven),
         (

@@ -44,14 +44,28 @@ pub(super) fn park_text(mut w: &mut dyn Write, profile: &Profile) -> io::Result<
 pub(super) struct LeakSet {
     pub(super) proven: Vec<TaskSnapshot>,
     pub(super) suspected: Vec<TaskSnapshot>,
+    pub(super) deadlocks: Vec<runtime::Deadlock>,
 }
 
-/// The leaks of `profile`, suspecting tasks parked for at least `min_parked`.
-pub(super) fn leaks(profile: &Profile, min_parked: Duration) -> LeakSet {
-    let found = crate::leaks::leaks(profile, crate::leaks::LeakOptions { min_parked });
+impl LeakSet {
+    /// True if `task` is on one of the deadlocks.
+    pub(super) fn deadlocked(&self, task: &TaskSnapshot) -> bool {
+        self.deadlocks.iter().any(|d| d.contains(task.id()))
+    }
+}
+
+/// The leaks of `profile`, suspecting tasks parked for at least `min_parked`. A deadlock it
+/// shows is kept only if a second profile of `handle`'s runtime, taken now, confirms it.
+pub(super) fn leaks(profile: &Profile, min_parked: Duration, handle: &runtime::Handle) -> LeakSet {
+    let options = crate::leaks::LeakOptions { min_parked };
+    let mut found = crate::leaks::leaks(profile, options);
+    if !found.deadlocks.is_empty() {
+        found = crate::leaks::leaks_confirmed(profile, &handle.profile(), options);
+    }
     LeakSet {
         proven: found.proven,
         suspected: found.suspected,
+        deadlocks: found.deadlocks,
     }
 }
 

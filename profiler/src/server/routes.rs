@@ -133,9 +133,10 @@ fn serve_leaks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Resp
         "goroutineleak?debug={debug}&min_parked={}ns",
         min_parked.as_nanos()
     );
+    let handle = profiles.handle();
     match debug {
         0 => shared(&snapshot, &key, |profile| {
-            let leaks = render::leaks(profile, min_parked);
+            let leaks = render::leaks(profile, min_parked, handle);
             let leaked: std::collections::HashSet<runtime::TaskId> = leaks
                 .proven
                 .iter()
@@ -150,10 +151,11 @@ fn serve_leaks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Resp
         })
         .map(|body| Response::attachment("goroutineleak", body)),
         1 => shared_text(&snapshot, &key, |w, profile| {
-            leak_dump::write_grouped(w, &render::leaks(profile, min_parked), min_parked)
+            let leaks = render::leaks(profile, min_parked, handle);
+            leak_dump::write_grouped(w, &leaks, min_parked)
         }),
         _ => {
-            let leaks = render::leaks(snapshot.profile(), min_parked);
+            let leaks = render::leaks(snapshot.profile(), min_parked, handle);
             drop(snapshot);
             Ok(Response::stream(TEXT, move |w| {
                 leak_dump::write_tasks(w, &leaks, min_parked)

@@ -5,6 +5,7 @@
 //! worker waits at most for one shard.
 
 mod counts;
+mod deadlock;
 pub(crate) mod read;
 mod text;
 
@@ -12,6 +13,7 @@ pub use text::{format_duration, group_tasks, TaskGroup};
 
 pub(crate) use counts::Counter;
 pub use counts::TaskCounts;
+pub use deadlock::Deadlock;
 
 use crate::park::ParkReason;
 use crate::task_core::TaskId;

@@ -163,3 +163,46 @@ async fn leak_check_reports_a_deadlock_as_proven() {
     assert!(text.contains(" [proven: deadlock]:"), "{text}");
     task.abort();
 }
+
+#[runtime::test]
+async fn a_cycle_through_a_semaphore_is_not_proof() {
+    // Two permits: A and B hold one each; C waits for a permit and holds the mutex A waits
+    // for. A -> C -> {A, B}: B may still let go, so nothing is proven.
+    let pool = Arc::new(runtime::sync::Semaphore::new(2));
+    let mutex = Arc::new(Mutex::new(()));
+    let (c_holds_tx, c_holds) = runtime::chan::oneshot::<()>();
+    let (release_b, b_released) = runtime::chan::oneshot::<()>();
+    let (p, m) = (pool.clone(), mutex.clone());
+    let a = runtime::spawn(async move {
+        let _permit = p.acquire().await.unwrap();
+        let _ = c_holds.await;
+        drop(m.lock().await);
+    });
+    let p = pool.clone();
+    let b = runtime::spawn(async move {
+        let _permit = p.acquire().await.unwrap();
+        let _ = b_released.await;
+    });
+    wait_for(|p| {
+        parked_on(p, a.id(), ParkReason::ChanReceive)
+            && parked_on(p, b.id(), ParkReason::ChanReceive)
+    })
+    .await;
+    let (p, m) = (pool.clone(), mutex.clone());
+    let c = runtime::spawn(async move {
+        let _guard = m.lock().await;
+        c_holds_tx.send(()).unwrap();
+        drop(p.acquire().await.unwrap());
+    });
+    let profile = wait_for(|p| {
+        parked_on(p, a.id(), ParkReason::MutexLock)
+            && parked_on(p, c.id(), ParkReason::SemaphoreAcquire)
+    })
+    .await;
+    assert!(profile.deadlocks().is_empty(), "{:?}", profile.deadlocks());
+    // And indeed: B lets go, C gets a permit, releases the mutex, A goes on.
+    release_b.send(()).unwrap();
+    for task in [a, b, c] {
+        test_support::within(task).await.unwrap();
+    }
+}

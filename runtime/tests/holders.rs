@@ -128,3 +128,34 @@ fn a_lock_held_outside_any_task_names_no_holder() {
     drop(guard);
     rt.block_on(within(waiter)).unwrap();
 }
+
+#[runtime::test]
+async fn a_semaphore_waiter_is_blocked_by_the_permit_holders() {
+    let pool = Arc::new(runtime::sync::Semaphore::new(2));
+    let mut holders = Vec::new();
+    let mut releases = Vec::new();
+    for _ in 0..2 {
+        let (release, released) = runtime::chan::oneshot::<()>();
+        let p = pool.clone();
+        let holder = runtime::spawn(async move {
+            let _permit = p.acquire().await.unwrap();
+            let _ = released.await;
+        });
+        wait_for(|p| parked_on(p, holder.id(), ParkReason::ChanReceive)).await;
+        holders.push(holder);
+        releases.push(release);
+    }
+    let p = pool.clone();
+    let waiter = runtime::spawn(async move { drop(p.acquire_owned().await.unwrap()) });
+    let profile = wait_for(|p| parked_on(p, waiter.id(), ParkReason::SemaphoreAcquire)).await;
+    let mut named = blocked_by(&profile, waiter.id());
+    named.sort();
+    assert_eq!(named, [holders[0].id(), holders[1].id()]);
+    // One holder lets go: the waiter takes its permit.
+    releases.pop().unwrap().send(()).unwrap();
+    within(waiter).await.unwrap();
+    drop(releases);
+    for holder in holders {
+        within(holder).await.unwrap();
+    }
+}

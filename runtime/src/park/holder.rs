@@ -1,9 +1,9 @@
 //! Who holds what a parked task waits for: the holder of a `Mutex`, the writer and readers of
-//! an `RwLock`, the task a `JoinHandle` awaits. A parked task's record names what it is
+//! an `RwLock`, tasks holding a `Semaphore`'s permits, the task a `JoinHandle` awaits. A parked task's record names what it is
 //! blocked on ([`blocked_on`](Holder::blocked_on), stored with the park); `profile()` turns
 //! that into `Park::blocked_by`, and the profiler finds deadlocks as cycles of it.
 //!
-//! A lock's holders live in a [`HolderCell`] the lock owns, not in the lock: a snapshot reads
+//! A lock's holders live in a [`HolderCell`] the lock's semaphore owns, not in the lock: a snapshot reads
 //! the cell through the waiter's record while the lock may be dropped and freed by its owner
 //! at any moment. So cells are never freed: a dropped lock's cell is cleared and goes back to
 //! a pool for the next lock, which keeps every cell address valid (type-stable memory). A
@@ -19,7 +19,7 @@
 use crate::loom::atomic::{AtomicU64, Ordering::*};
 use crossbeam_queue::SegQueue;
 
-/// Readers recorded per lock: a lock read by more tasks at once shows the first few.
+/// Readers (or permit holders) recorded per lock: more at once show the first few.
 const READER_SLOTS: usize = 4;
 
 /// Tag of a `blocked_on` word that is a task id (`id << 1 | TASK`), not a cell's address.
@@ -29,7 +29,8 @@ pub(crate) struct HolderCell {
     /// The task holding the lock exclusively (a `Mutex`, an `RwLock`'s writer); 0: none or
     /// not a task (a guard taken in `block_on`).
     writer: AtomicU64,
-    /// Tasks holding read guards of an `RwLock`, in any order; 0: free slot.
+    /// Tasks holding read guards of an `RwLock`, or permits of a `Semaphore`, in any order;
+    /// 0: free slot.
     readers: [AtomicU64; READER_SLOTS],
 }
 

@@ -105,13 +105,14 @@ pub(crate) fn profile_rate_ns() -> u64 {
 /// Whether park recording is compiled in (the `profiling` feature).
 pub const ENABLED: bool = cfg!(all(feature = "profiling", not(loom)));
 
-/// Whether a park of reason `code` records what blocks it (`holder.rs`): a lock's or a
-/// join's wait.
+/// Whether a park of reason `code` records what blocks it (`holder.rs`): a lock's, a
+/// semaphore's or a join's wait.
 #[inline]
 pub(crate) fn is_blocked_by_reason(code: u16) -> bool {
     code == ParkReason::MutexLock.code()
         || code == ParkReason::RwLockRead.code()
         || code == ParkReason::RwLockWrite.code()
+        || code == ParkReason::SemaphoreAcquire.code()
         || code == ParkReason::JoinWait.code()
 }
 

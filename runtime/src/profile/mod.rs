@@ -354,8 +354,9 @@ impl Park {
 
     /// The tasks that hold what this park waits for, where the runtime knows them: the
     /// holder of a `Mutex` (`mutex lock`), the writer and readers of an `RwLock` (`rwlock
-    /// read`/`write`; at most four readers are named), the task a `JoinHandle` awaits (`join
-    /// wait`). Empty for other parks, for a lock held outside any task (in `block_on`), and
+    /// read`/`write`), tasks holding a `Semaphore`'s permits (`semaphore acquire`, through
+    /// `acquire*`/`try_acquire*` permits; a `task::Group`'s slots are not named), the task a
+    /// `JoinHandle` awaits (`join wait`). At most four readers or permit holders are named. Empty for other parks, for a lock held outside any task (in `block_on`), and
     /// with recording off. Dumps print it as `held by task 7`; a cycle of these edges is a
     /// deadlock (`profiler::leaks`).
     pub fn blocked_by(&self) -> &[TaskId] {

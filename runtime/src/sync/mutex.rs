@@ -10,7 +10,6 @@
 use super::current_task;
 use super::error::TryLockError;
 use super::semaphore::{PendingAcquire, Semaphore};
-use crate::park::holder::Holder;
 use crate::park::ParkReason;
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -51,8 +50,6 @@ use std::task::{ready, Context, Poll};
 /// ```
 pub struct Mutex<T: ?Sized> {
     semaphore: Semaphore,
-    /// Which task holds the guard, for waiters' `Park::blocked_by`.
-    holder: Holder,
     data: UnsafeCell<T>,
 }
 
@@ -85,7 +82,6 @@ impl<T> Mutex<T> {
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
             semaphore: Semaphore::new(1),
-            holder: Holder::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -106,14 +102,14 @@ impl<T: ?Sized> Mutex<T> {
         Lock {
             mutex: self,
             pending: PendingAcquire::new(1, ParkReason::MutexLock, Location::caller())
-                .blocked_on(self.holder.blocked_on()),
+                .blocked_on(self.semaphore.holder().blocked_on()),
         }
     }
 
     /// [`lock`](Mutex::lock) for a shared mutex: the guard keeps the `Arc`.
     #[track_caller]
     pub fn lock_owned(self: Arc<Self>) -> LockOwned<T> {
-        let blocked_on = self.holder.blocked_on();
+        let blocked_on = self.semaphore.holder().blocked_on();
         LockOwned {
             mutex: self,
             pending: PendingAcquire::new(1, ParkReason::MutexLock, Location::caller())
@@ -160,7 +156,7 @@ impl<T: ?Sized> Mutex<T> {
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// Wraps the permit just taken from `lock.semaphore`.
     fn new(lock: &'a Mutex<T>) -> MutexGuard<'a, T> {
-        lock.holder.acquired(current_task());
+        lock.semaphore.holder().acquired(current_task());
         MutexGuard {
             lock,
             _marker: PhantomData,
@@ -171,7 +167,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// Wraps the permit just taken from `lock.semaphore`.
     fn new(lock: Arc<Mutex<T>>) -> OwnedMutexGuard<T> {
-        lock.holder.acquired(current_task());
+        lock.semaphore.holder().acquired(current_task());
         OwnedMutexGuard {
             lock,
             _marker: PhantomData,
@@ -251,7 +247,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.holder.released();
+        self.lock.semaphore.holder().released();
         self.lock.semaphore.release(1);
     }
 }
@@ -275,7 +271,7 @@ impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
 
 impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        self.lock.holder.released();
+        self.lock.semaphore.holder().released();
         self.lock.semaphore.release(1);
     }
 }

@@ -7,7 +7,7 @@
 use super::current_task;
 use super::error::TryLockError;
 use super::semaphore::{PendingAcquire, Semaphore};
-use crate::park::holder::{Holder, ReaderSlot};
+use crate::park::holder::ReaderSlot;
 use crate::park::ParkReason;
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -42,8 +42,6 @@ const MAX_READS: u32 = u32::MAX >> 3;
 /// ```
 pub struct RwLock<T: ?Sized> {
     semaphore: Semaphore,
-    /// Which tasks hold it (the writer, or a few readers), for waiters' `Park::blocked_by`.
-    holder: Holder,
     data: UnsafeCell<T>,
 }
 
@@ -56,7 +54,7 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
-    /// The reader slot of `lock.holder` this guard holds.
+    /// The reader slot of the lock's holder record this guard holds.
     slot: ReaderSlot,
     _marker: PhantomData<&'a T>,
 }
@@ -73,7 +71,6 @@ impl<T> RwLock<T> {
     pub fn new(value: T) -> RwLock<T> {
         RwLock {
             semaphore: Semaphore::new(MAX_READS as usize),
-            holder: Holder::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -95,7 +92,7 @@ impl<T: ?Sized> RwLock<T> {
         ReadLock {
             lock: self,
             pending: PendingAcquire::new(1, ParkReason::RwLockRead, Location::caller())
-                .blocked_on(self.holder.blocked_on()),
+                .blocked_on(self.semaphore.holder().blocked_on()),
         }
     }
 
@@ -109,7 +106,7 @@ impl<T: ?Sized> RwLock<T> {
         WriteLock {
             lock: self,
             pending: PendingAcquire::new(MAX_READS, ParkReason::RwLockWrite, Location::caller())
-                .blocked_on(self.holder.blocked_on()),
+                .blocked_on(self.semaphore.holder().blocked_on()),
         }
     }
 
@@ -155,7 +152,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     fn new(lock: &'a RwLock<T>) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
             lock,
-            slot: lock.holder.read_acquired(current_task()),
+            slot: lock.semaphore.holder().read_acquired(current_task()),
             _marker: PhantomData,
         }
     }
@@ -164,7 +161,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Wraps the `MAX_READS` permits just taken from `lock.semaphore`.
     fn new(lock: &'a RwLock<T>) -> RwLockWriteGuard<'a, T> {
-        lock.holder.acquired(current_task());
+        lock.semaphore.holder().acquired(current_task());
         RwLockWriteGuard {
             lock,
             _marker: PhantomData,
@@ -232,7 +229,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.holder.read_released(self.slot);
+        self.lock.semaphore.holder().read_released(self.slot);
         self.lock.semaphore.release(1);
     }
 }
@@ -256,7 +253,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.holder.released();
+        self.lock.semaphore.holder().released();
         self.lock.semaphore.release(MAX_READS as usize);
     }
 }

@@ -11,6 +11,7 @@
 use super::error::{AcquireError, TryAcquireError};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::Mutex;
+use crate::park::holder::{Holder, ReaderSlot};
 use crate::park::ParkReason;
 use crate::waitlist::{WaitList, Wakeups};
 use std::fmt;
@@ -65,9 +66,17 @@ pub struct Semaphore {
     /// Holding this mutex is what lets a thread set or clear `QUEUED`, set `CLOSED`, or change
     /// the word while `QUEUED` is set.
     queue: Mutex<Queue>,
+    /// Which tasks hold permits (a few), for waiters' `Park::blocked_by`: the permits' holders
+    /// here, the guard's holder for a `Mutex` or an `RwLock` built on this semaphore.
+    holder: Holder,
 }
 
 impl Semaphore {
+    /// Who holds this semaphore's permits (or the lock built on it).
+    pub(crate) fn holder(&self) -> &Holder {
+        &self.holder
+    }
+
     /// The most permits a semaphore can hold; `new` and `add_permits` panic beyond it.
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
 
@@ -88,6 +97,7 @@ impl Semaphore {
                 waiters: WaitList::new(),
                 last_ticket: 0,
             }),
+            holder: Holder::new(),
         }
     }
 
@@ -127,7 +137,8 @@ impl Semaphore {
     pub fn acquire_many(&self, n: u32) -> Acquire<'_> {
         Acquire {
             semaphore: self,
-            pending: PendingAcquire::new(n, ParkReason::SemaphoreAcquire, Location::caller()),
+            pending: PendingAcquire::new(n, ParkReason::SemaphoreAcquire, Location::caller())
+                .blocked_on(self.holder.blocked_on()),
         }
     }
 
@@ -147,9 +158,11 @@ impl Semaphore {
     /// [`AcquireError`] if the semaphore is closed before all `n` permits are granted.
     #[track_caller]
     pub fn acquire_many_owned(self: Arc<Self>, n: u32) -> AcquireOwned {
+        let blocked_on = self.holder.blocked_on();
         AcquireOwned {
             semaphore: self,
-            pending: PendingAcquire::new(n, ParkReason::SemaphoreAcquire, Location::caller()),
+            pending: PendingAcquire::new(n, ParkReason::SemaphoreAcquire, Location::caller())
+                .blocked_on(blocked_on),
         }
     }
 
@@ -168,10 +181,7 @@ impl Semaphore {
     /// As [`try_acquire`](Semaphore::try_acquire).
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_take(n)?;
-        Ok(SemaphorePermit {
-            semaphore: self,
-            permits: n,
-        })
+        Ok(SemaphorePermit::new(self, n))
     }
 
     /// [`try_acquire`](Semaphore::try_acquire) for a shared semaphore.
@@ -191,10 +201,7 @@ impl Semaphore {
         n: u32,
     ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         self.try_take(n)?;
-        Ok(OwnedSemaphorePermit {
-            semaphore: self,
-            permits: n,
-        })
+        Ok(OwnedSemaphorePermit::new(self, n))
     }
 
     /// Adds `n` permits, handing them to queued waiters first (in order).
@@ -283,10 +290,10 @@ impl<'a> Future for Acquire<'a> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         ready!(this.semaphore.poll_acquire(&mut this.pending, cx))?;
-        Poll::Ready(Ok(SemaphorePermit {
-            semaphore: this.semaphore,
-            permits: this.pending.needed,
-        }))
+        Poll::Ready(Ok(SemaphorePermit::new(
+            this.semaphore,
+            this.pending.needed,
+        )))
     }
 }
 
@@ -309,10 +316,10 @@ impl Future for AcquireOwned {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         ready!(this.semaphore.poll_acquire(&mut this.pending, cx))?;
-        Poll::Ready(Ok(OwnedSemaphorePermit {
-            semaphore: this.semaphore.clone(),
-            permits: this.pending.needed,
-        }))
+        Poll::Ready(Ok(OwnedSemaphorePermit::new(
+            this.semaphore.clone(),
+            this.pending.needed,
+        )))
     }
 }
 
@@ -327,6 +334,8 @@ impl Drop for AcquireOwned {
 pub struct SemaphorePermit<'a> {
     semaphore: &'a Semaphore,
     permits: u32,
+    /// Where the holding task is named in `semaphore.holder`.
+    slot: ReaderSlot,
 }
 
 /// Permits taken from a shared [`Semaphore`]; dropping it gives them back.
@@ -334,6 +343,20 @@ pub struct SemaphorePermit<'a> {
 pub struct OwnedSemaphorePermit {
     semaphore: Arc<Semaphore>,
     permits: u32,
+    /// Where the holding task is named in `semaphore.holder`.
+    slot: ReaderSlot,
+}
+
+impl<'a> SemaphorePermit<'a> {
+    /// Wraps `permits` just taken from `semaphore` by the current task.
+    fn new(semaphore: &'a Semaphore, permits: u32) -> SemaphorePermit<'a> {
+        let slot = semaphore.holder.read_acquired(super::current_task());
+        SemaphorePermit {
+            semaphore,
+            permits,
+            slot,
+        }
+    }
 }
 
 impl SemaphorePermit<'_> {
@@ -349,6 +372,16 @@ impl SemaphorePermit<'_> {
 }
 
 impl OwnedSemaphorePermit {
+    /// Wraps `permits` just taken from `semaphore` by the current task.
+    fn new(semaphore: Arc<Semaphore>, permits: u32) -> OwnedSemaphorePermit {
+        let slot = semaphore.holder.read_acquired(super::current_task());
+        OwnedSemaphorePermit {
+            semaphore,
+            permits,
+            slot,
+        }
+    }
+
     /// Keeps the permits out of the semaphore for good: dropping no longer gives them back.
     pub fn forget(mut self) {
         self.permits = 0;
@@ -367,12 +400,14 @@ impl OwnedSemaphorePermit {
 
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
+        self.semaphore.holder.read_released(self.slot);
         self.semaphore.release(self.permits as usize);
     }
 }
 
 impl Drop for OwnedSemaphorePermit {
     fn drop(&mut self) {
+        self.semaphore.holder.read_released(self.slot);
         self.semaphore.release(self.permits as usize);
     }
 }

@@ -206,3 +206,14 @@ async fn a_cycle_through_a_semaphore_is_not_proof() {
         test_support::within(task).await.unwrap();
     }
 }
+
+#[runtime::test(leak_check)]
+#[should_panic(expected = "found 1 leaked task(s)\n\ndeadlock: task ")]
+async fn a_leak_checked_test_fails_on_a_deadlock() {
+    let lock = Arc::new(RwLock::new(()));
+    let task = runtime::spawn(async move {
+        let _read = lock.read().await;
+        drop(lock.write().await);
+    });
+    wait_for(|p| parked_on(p, task.id(), ParkReason::RwLockWrite)).await;
+}

@@ -456,40 +456,10 @@ async fn report_prints_each_task_in_the_per_task_format() {
     proven.abort();
 }
 
-/// Two tasks each holding one mutex and waiting for the other's.
-#[cfg(feature = "profiling")]
-async fn opposite_order_deadlock() -> (runtime::JoinHandle<()>, runtime::JoinHandle<()>) {
-    use runtime::sync::Mutex;
-    let (m1, m2) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
-    let (a_has, a_holds) = runtime::chan::oneshot::<()>();
-    let (b_has, b_holds) = runtime::chan::oneshot::<()>();
-    let (x1, x2) = (m1.clone(), m2.clone());
-    let a = runtime::spawn(async move {
-        let _first = x1.lock().await;
-        a_has.send(()).unwrap();
-        let _ = b_holds.await;
-        drop(x2.lock().await);
-    });
-    let b = runtime::spawn(async move {
-        let _first = m2.lock().await;
-        b_has.send(()).unwrap();
-        let _ = a_holds.await;
-        drop(m1.lock().await);
-    });
-    let locked = |p: &Profile, id| {
-        p.task(id)
-            .and_then(|t| t.park())
-            .is_some_and(|park| park.reason() == runtime::ParkReason::MutexLock)
-    };
-    let (ia, ib) = (a.id(), b.id());
-    profile_when("both wait", move |p| locked(p, ia) && locked(p, ib)).await;
-    (a, b)
-}
-
 #[cfg(feature = "profiling")]
 #[runtime::test]
 async fn a_deadlock_is_proven_and_listed() {
-    let (a, b) = opposite_order_deadlock().await;
+    let (a, b) = test_support::two_mutexes_in_opposite_orders().await;
     let earlier = runtime::profile();
     let later = runtime::profile();
     let found = profiler::leaks_confirmed(&earlier, &later, PROOF_ONLY);
@@ -507,21 +477,10 @@ async fn a_deadlock_is_proven_and_listed() {
 #[cfg(feature = "profiling")]
 #[test]
 fn goroutineleak_lists_the_deadlock() {
-    use std::io::{Read, Write};
     let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
-    let (a, b) = rt.block_on(async { opposite_order_deadlock().await });
+    let (a, b) = rt.block_on(test_support::two_mutexes_in_opposite_orders());
     let server = profiler::serve_handle("127.0.0.1:0", rt.handle().clone()).unwrap();
-    let get = |path: &str| {
-        let mut stream = std::net::TcpStream::connect(server.local_addr()).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).unwrap();
-        reply
-    };
+    let get = |path: &str| test_support::http_get(server.local_addr(), path);
     let (low, high) = (a.id().min(b.id()), a.id().max(b.id()));
     let grouped = get("/debug/pprof/goroutineleak?debug=1");
     assert!(

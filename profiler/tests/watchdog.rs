@@ -4,7 +4,6 @@
 #![cfg(feature = "profiling")]
 
 use profiler::{StuckPoll, Watchdog};
-use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -147,7 +146,7 @@ fn metrics_show_the_longest_poll_and_count_stuck_ones() {
     let server = profiler::serve_handle("127.0.0.1:0", rt.handle().clone()).unwrap();
     let (_, release, _) = blocking_task(&rt, "held");
     reports.recv_timeout(PATIENCE).expect("a report");
-    let page = get(server.local_addr(), "/metrics");
+    let page = test_support::http_get(server.local_addr(), "/metrics");
     let value = |name: &str| -> f64 {
         let line = page
             .lines()
@@ -159,18 +158,6 @@ fn metrics_show_the_longest_poll_and_count_stuck_ones() {
     // At least the threshold, less the coarse recording clock's resolution (a few ms).
     assert!(value("parkade_longest_poll_seconds") >= 0.09, "{page}");
     drop(release);
-}
-
-fn get(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    reply
 }
 
 /// The line of the `spawn` in `blocking_task`.

@@ -5,17 +5,10 @@
 
 use runtime::sync::{Mutex, RwLock};
 use runtime::task::TaskId;
-use runtime::{LeakCheck, ParkReason, Profile};
+use runtime::{LeakCheck, ParkReason};
 use std::sync::Arc;
 use std::time::Duration;
-use test_support::wait_for;
-
-fn parked_on(profile: &Profile, id: TaskId, reason: ParkReason) -> bool {
-    profile
-        .task(id)
-        .and_then(|t| t.park())
-        .is_some_and(|p| p.reason() == reason)
-}
+use test_support::{task_parked_for, two_mutexes_in_opposite_orders, wait_for};
 
 fn cycle(mut ids: Vec<TaskId>) -> Vec<TaskId> {
     // A cycle starts at its lowest id.
@@ -26,27 +19,8 @@ fn cycle(mut ids: Vec<TaskId>) -> Vec<TaskId> {
 
 #[runtime::test]
 async fn two_mutexes_taken_in_opposite_orders() {
-    let (m1, m2) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
-    let (a_has, a_holds) = runtime::chan::oneshot::<()>();
-    let (b_has, b_holds) = runtime::chan::oneshot::<()>();
-    let (x1, x2) = (m1.clone(), m2.clone());
-    let a = runtime::spawn(async move {
-        let _first = x1.lock().await;
-        a_has.send(()).unwrap();
-        let _ = b_holds.await;
-        let _second = x2.lock().await; // A
-    });
-    let (x1, x2) = (m1.clone(), m2.clone());
-    let b = runtime::spawn(async move {
-        let _first = x2.lock().await;
-        b_has.send(()).unwrap();
-        let _ = a_holds.await;
-        let _second = x1.lock().await; // B
-    });
-    let profile = wait_for(|p| {
-        parked_on(p, a.id(), ParkReason::MutexLock) && parked_on(p, b.id(), ParkReason::MutexLock)
-    })
-    .await;
+    let (a, b) = two_mutexes_in_opposite_orders().await;
+    let profile = runtime::profile();
     let deadlocks = profile.deadlocks();
     assert_eq!(deadlocks.len(), 1, "{deadlocks:?}");
     assert_eq!(deadlocks[0].tasks(), cycle(vec![a.id(), b.id()]));
@@ -73,8 +47,8 @@ async fn a_task_joining_a_task_that_waits_on_a_mutex_it_holds() {
     });
     let child = child_id.await.unwrap();
     let profile = wait_for(|p| {
-        parked_on(p, parent.id(), ParkReason::JoinWait)
-            && parked_on(p, child, ParkReason::MutexLock)
+        task_parked_for(p, parent.id(), ParkReason::JoinWait)
+            && task_parked_for(p, child, ParkReason::MutexLock)
     })
     .await;
     assert_eq!(
@@ -96,7 +70,7 @@ async fn a_read_guard_holder_asking_for_the_write_lock_waits_for_itself() {
         let _read = l.read().await;
         *l.write().await += 1; // never: our own read guard is in the way
     });
-    let profile = wait_for(|p| parked_on(p, task.id(), ParkReason::RwLockWrite)).await;
+    let profile = wait_for(|p| task_parked_for(p, task.id(), ParkReason::RwLockWrite)).await;
     let park_holders = profile
         .task(task.id())
         .unwrap()
@@ -125,12 +99,12 @@ async fn a_long_but_live_wait_is_not_a_deadlock() {
         let _guard = m.lock().await;
         runtime::time::sleep(Duration::from_secs(3600)).await;
     });
-    wait_for(|p| parked_on(p, holder.id(), ParkReason::Sleep)).await;
+    wait_for(|p| task_parked_for(p, holder.id(), ParkReason::Sleep)).await;
     let m = mutex.clone();
     let waiter = runtime::spawn(async move { drop(m.lock().await) });
     #[allow(clippy::redundant_async_block)] // a task that joins, not the handle itself
     let joiner = runtime::spawn(async move { waiter.await });
-    let profile = wait_for(|p| parked_on(p, joiner.id(), ParkReason::JoinWait)).await;
+    let profile = wait_for(|p| task_parked_for(p, joiner.id(), ParkReason::JoinWait)).await;
     assert!(profile.deadlocks().is_empty(), "{:?}", profile.deadlocks());
     holder.abort();
     joiner.abort();
@@ -145,7 +119,7 @@ async fn leak_check_reports_a_deadlock_as_proven() {
         let _read = l.read().await;
         drop(l.write().await);
     });
-    wait_for(|p| parked_on(p, task.id(), ParkReason::RwLockWrite)).await;
+    wait_for(|p| task_parked_for(p, task.id(), ParkReason::RwLockWrite)).await;
     let report = check.check().await.unwrap_err();
     assert_eq!(report.deadlocks().len(), 1);
     assert_eq!(
@@ -184,8 +158,8 @@ async fn a_cycle_through_a_semaphore_is_not_proof() {
         let _ = b_released.await;
     });
     wait_for(|p| {
-        parked_on(p, a.id(), ParkReason::ChanReceive)
-            && parked_on(p, b.id(), ParkReason::ChanReceive)
+        task_parked_for(p, a.id(), ParkReason::ChanReceive)
+            && task_parked_for(p, b.id(), ParkReason::ChanReceive)
     })
     .await;
     let (p, m) = (pool.clone(), mutex.clone());
@@ -195,8 +169,8 @@ async fn a_cycle_through_a_semaphore_is_not_proof() {
         drop(p.acquire().await.unwrap());
     });
     let profile = wait_for(|p| {
-        parked_on(p, a.id(), ParkReason::MutexLock)
-            && parked_on(p, c.id(), ParkReason::SemaphoreAcquire)
+        task_parked_for(p, a.id(), ParkReason::MutexLock)
+            && task_parked_for(p, c.id(), ParkReason::SemaphoreAcquire)
     })
     .await;
     assert!(profile.deadlocks().is_empty(), "{:?}", profile.deadlocks());
@@ -215,5 +189,5 @@ async fn a_leak_checked_test_fails_on_a_deadlock() {
         let _read = lock.read().await;
         drop(lock.write().await);
     });
-    wait_for(|p| parked_on(p, task.id(), ParkReason::RwLockWrite)).await;
+    wait_for(|p| task_parked_for(p, task.id(), ParkReason::RwLockWrite)).await;
 }

@@ -6,20 +6,13 @@ use runtime::sync::{Mutex, RwLock};
 use runtime::task::TaskId;
 use runtime::{ParkReason, Profile};
 use std::sync::Arc;
-use test_support::{wait_for, within};
+use test_support::{task_parked_for, wait_for, within};
 
 fn blocked_by(profile: &Profile, id: TaskId) -> Vec<TaskId> {
     profile
         .task(id)
         .and_then(|t| t.park())
         .map_or(Vec::new(), |p| p.blocked_by().to_vec())
-}
-
-fn parked_on(profile: &Profile, id: TaskId, reason: ParkReason) -> bool {
-    profile
-        .task(id)
-        .and_then(|t| t.park())
-        .is_some_and(|p| p.reason() == reason)
 }
 
 #[runtime::test]
@@ -32,7 +25,7 @@ async fn a_mutex_waiter_is_blocked_by_the_holder_and_follows_the_hand_off() {
         let _guard = m.lock().await;
         let _ = a_released.await;
     });
-    wait_for(|p| parked_on(p, a.id(), ParkReason::ChanReceive)).await;
+    wait_for(|p| task_parked_for(p, a.id(), ParkReason::ChanReceive)).await;
     let m = mutex.clone();
     let b = runtime::spawn(async move {
         let _guard = m.lock().await;
@@ -43,7 +36,8 @@ async fn a_mutex_waiter_is_blocked_by_the_holder_and_follows_the_hand_off() {
         drop(m.lock().await);
     });
     let profile = wait_for(|p| {
-        parked_on(p, b.id(), ParkReason::MutexLock) && parked_on(p, c.id(), ParkReason::MutexLock)
+        task_parked_for(p, b.id(), ParkReason::MutexLock)
+            && task_parked_for(p, c.id(), ParkReason::MutexLock)
     })
     .await;
     assert_eq!(blocked_by(&profile, b.id()), [a.id()]);
@@ -57,7 +51,7 @@ async fn a_mutex_waiter_is_blocked_by_the_holder_and_follows_the_hand_off() {
     // A lets go; B takes the lock: C, still queued, is now blocked by B.
     release_a.send(()).unwrap();
     within(a).await.unwrap();
-    let profile = wait_for(|p| parked_on(p, b.id(), ParkReason::ChanReceive)).await;
+    let profile = wait_for(|p| task_parked_for(p, b.id(), ParkReason::ChanReceive)).await;
     assert_eq!(blocked_by(&profile, c.id()), [b.id()]);
     release_b.send(()).unwrap();
     within(b).await.unwrap();
@@ -72,7 +66,7 @@ async fn a_join_wait_is_blocked_by_the_awaited_task() {
     // The parent's future awaits the child's handle (not the handle itself spawned).
     #[allow(clippy::redundant_async_block)]
     let parent = runtime::spawn(async move { child.await });
-    let profile = wait_for(|p| parked_on(p, parent.id(), ParkReason::JoinWait)).await;
+    let profile = wait_for(|p| task_parked_for(p, parent.id(), ParkReason::JoinWait)).await;
     assert_eq!(blocked_by(&profile, parent.id()), [child_id]);
     drop(tx);
     within(parent).await.unwrap().unwrap();
@@ -87,12 +81,12 @@ async fn rwlock_waiters_are_blocked_by_the_writer_or_the_readers() {
         let _read = l.read().await;
         let _ = released.await;
     });
-    wait_for(|p| parked_on(p, reader.id(), ParkReason::ChanReceive)).await;
+    wait_for(|p| task_parked_for(p, reader.id(), ParkReason::ChanReceive)).await;
     let l = lock.clone();
     let writer = runtime::spawn(async move {
         *l.write().await += 1;
     });
-    let profile = wait_for(|p| parked_on(p, writer.id(), ParkReason::RwLockWrite)).await;
+    let profile = wait_for(|p| task_parked_for(p, writer.id(), ParkReason::RwLockWrite)).await;
     assert_eq!(blocked_by(&profile, writer.id()), [reader.id()]);
     release.send(()).unwrap();
     within(reader).await.unwrap();
@@ -105,10 +99,10 @@ async fn rwlock_waiters_are_blocked_by_the_writer_or_the_readers() {
         let _write = l.write().await;
         let _ = released.await;
     });
-    wait_for(|p| parked_on(p, writer.id(), ParkReason::ChanReceive)).await;
+    wait_for(|p| task_parked_for(p, writer.id(), ParkReason::ChanReceive)).await;
     let l = lock.clone();
     let reader = runtime::spawn(async move { *l.read().await });
-    let profile = wait_for(|p| parked_on(p, reader.id(), ParkReason::RwLockRead)).await;
+    let profile = wait_for(|p| task_parked_for(p, reader.id(), ParkReason::RwLockRead)).await;
     assert_eq!(blocked_by(&profile, reader.id()), [writer.id()]);
     release.send(()).unwrap();
     within(writer).await.unwrap();
@@ -123,7 +117,7 @@ fn a_lock_held_outside_any_task_names_no_holder() {
     let m = mutex.clone();
     let waiter = rt.spawn(async move { drop(m.lock().await) });
     let id = waiter.id();
-    let profile = rt.block_on(wait_for(|p| parked_on(p, id, ParkReason::MutexLock)));
+    let profile = rt.block_on(wait_for(|p| task_parked_for(p, id, ParkReason::MutexLock)));
     assert!(blocked_by(&profile, id).is_empty());
     drop(guard);
     rt.block_on(within(waiter)).unwrap();
@@ -141,13 +135,13 @@ async fn a_semaphore_waiter_is_blocked_by_the_permit_holders() {
             let _permit = p.acquire().await.unwrap();
             let _ = released.await;
         });
-        wait_for(|p| parked_on(p, holder.id(), ParkReason::ChanReceive)).await;
+        wait_for(|p| task_parked_for(p, holder.id(), ParkReason::ChanReceive)).await;
         holders.push(holder);
         releases.push(release);
     }
     let p = pool.clone();
     let waiter = runtime::spawn(async move { drop(p.acquire_owned().await.unwrap()) });
-    let profile = wait_for(|p| parked_on(p, waiter.id(), ParkReason::SemaphoreAcquire)).await;
+    let profile = wait_for(|p| task_parked_for(p, waiter.id(), ParkReason::SemaphoreAcquire)).await;
     let mut named = blocked_by(&profile, waiter.id());
     named.sort();
     assert_eq!(named, [holders[0].id(), holders[1].id()]);

@@ -41,6 +41,54 @@ pub fn wait_until(mut done: impl FnMut() -> bool) {
     panic!("condition not reached in 10 s");
 }
 
+/// A blocking HTTP/1.1 GET of `path` (`Connection: close`): the whole reply, head and body.
+pub fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+/// The classic deadlock, in the current runtime: two tasks take two mutexes in opposite
+/// orders. Returns both once each holds one and waits for the other (`mutex lock`).
+pub async fn two_mutexes_in_opposite_orders() -> (runtime::JoinHandle<()>, runtime::JoinHandle<()>)
+{
+    use runtime::sync::Mutex;
+    use std::sync::Arc;
+    let (m1, m2) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
+    let (a_has, a_holds) = runtime::chan::oneshot::<()>();
+    let (b_has, b_holds) = runtime::chan::oneshot::<()>();
+    let (x1, x2) = (m1.clone(), m2.clone());
+    let a = runtime::spawn(async move {
+        let _first = x1.lock().await;
+        a_has.send(()).unwrap();
+        let _ = b_holds.await;
+        drop(x2.lock().await);
+    });
+    let b = runtime::spawn(async move {
+        let _first = m2.lock().await;
+        b_has.send(()).unwrap();
+        let _ = a_holds.await;
+        drop(m1.lock().await);
+    });
+    let (ia, ib) = (a.id(), b.id());
+    wait_for(|p| {
+        task_parked_for(p, ia, ParkReason::MutexLock)
+            && task_parked_for(p, ib, ParkReason::MutexLock)
+    })
+    .await;
+    (a, b)
+}
+
 /// True if task `id` is parked with a recorded park (with recording compiled out, parked).
 pub fn parked(profile: &Profile, id: TaskId) -> bool {
     profile.task(id).is_some_and(is_parked)

@@ -10,6 +10,7 @@
 //! - [`expvar`]: integers an application publishes at `/debug/vars` (Go's `expvar`).
 
 pub mod expvar;
+pub mod json;
 pub mod leaks;
 pub mod park;
 pub mod pprof;

@@ -64,6 +64,7 @@ fn main() {
     let idle_worst = Duration::from_nanos(worst.swap(0, Relaxed));
 
     let (mut snap, mut grouped, mut tasks_dump, mut pprof) = (vec![], vec![], vec![], vec![]);
+    let mut json = vec![];
     let mut counts = vec![];
     let mut bytes2 = 0;
     for _ in 0..5 {
@@ -93,6 +94,14 @@ fn main() {
         let start = Instant::now();
         let _ = profiler::pprof::encode(&profile);
         pprof.push(start.elapsed());
+
+        // What `goroutine?debug=json` answers without a page of tasks: groups and totals,
+        // the snapshot included.
+        let start = Instant::now();
+        let page = profiler::json::Page::default();
+        let body = profiler::json::render(&rt.profile(), &page).unwrap();
+        json.push(start.elapsed());
+        assert!(body.starts_with(b"{\"version\":1"));
     }
     let snapshot_worst = Duration::from_nanos(worst.load(Relaxed));
     stop.store(true, Relaxed);
@@ -131,6 +140,10 @@ fn main() {
         ms(median(tasks_dump))
     );
     println!("| pprof encode (gzipped) | {} |", ms(median(pprof)));
+    println!(
+        "| `goroutine?debug=json` groups and totals (snapshot included) | {} |",
+        ms(median(json))
+    );
     println!(
         "`rt.profile().to_string()` (runtime's Display, snapshot included): {}",
         ms(display_time)

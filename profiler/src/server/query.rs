@@ -66,6 +66,22 @@ impl Query {
         }
     }
 
+    /// A whole number `name` (`None` when absent or empty).
+    pub(super) fn number(&self, name: &str) -> Result<Option<usize>, Response> {
+        match self.get(name) {
+            None | Some("") => Ok(None),
+            Some(value) => value.parse::<usize>().map(Some).map_err(|_| {
+                Response::text(
+                    Status::BAD_REQUEST,
+                    format!(
+                        "400 bad request: invalid {name}={:?}: must be a whole number\n",
+                        truncate(value)
+                    ),
+                )
+            }),
+        }
+    }
+
     /// `min_parked`: a Go duration (`30s`, `1m30s`, `500ms`, `0`); `default` when absent.
     pub(super) fn min_parked(&self, default: Duration) -> Result<Duration, Response> {
         match self.get("min_parked") {

@@ -101,6 +101,9 @@ fn serve_index(profiles: &Arc<Profiles>) -> Result<Response, Response> {
 
 /// `goroutine` / `tasks`: the whole task profile.
 fn serve_tasks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Response> {
+    if query.get("debug") == Some("json") {
+        return serve_json(query, profiles);
+    }
     let debug = query.debug(2)?;
     let snapshot = profiles.render()?;
     match debug {
@@ -116,6 +119,20 @@ fn serve_tasks(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Resp
             render::tasks(w, snapshot.profile())
         })),
     }
+}
+
+/// `goroutine?debug=json`: groups, totals, deadlocks and a page of tasks
+/// (`limit`, `offset`, `group`), as `profiler::json` documents.
+fn serve_json(query: &Query, profiles: &Arc<Profiles>) -> Result<Response, Response> {
+    let page = crate::json::Page {
+        limit: query.number("limit")?.unwrap_or(0),
+        offset: query.number("offset")?.unwrap_or(0),
+        group: query.number("group")?,
+    };
+    let snapshot = profiles.render()?;
+    let body = crate::json::render(snapshot.profile(), &page)
+        .map_err(|err| Response::text(Status::BAD_REQUEST, format!("400 bad request: {err}\n")))?;
+    Ok(Response::full(Status::OK, JSON, body))
 }
 
 /// `goroutineleak`: only the proven and suspected leaks.

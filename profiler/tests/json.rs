@@ -1,0 +1,116 @@
+//! `/debug/pprof/goroutine?debug=json` (`profiler::json`): parsed as a program would, for the
+//! fields `docs/profile-json.md` documents.
+// Reasons, sites and times are what the document carries.
+#![cfg(feature = "profiling")]
+
+use serde_json::Value;
+use std::time::Duration;
+
+fn get_json(addr: std::net::SocketAddr, query: &str) -> (u16, Value) {
+    let reply = test_support::http_get(addr, &format!("/debug/pprof/goroutine?{query}"));
+    let status: u16 = reply[9..12].parse().unwrap();
+    let body = reply.split_once("\r\n\r\n").unwrap().1;
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(Value::String(body.to_string())),
+    )
+}
+
+#[test]
+fn groups_totals_and_pages_of_tasks() {
+    let rt = runtime::Builder::new().worker_threads(2).build().unwrap();
+    let (tx, rx) = runtime::chan::channel::<u32>(0);
+    let mut senders = Vec::new();
+    for i in 0..5 {
+        let tx = tx.clone();
+        let name = if i == 0 {
+            "<script>alert(1)</script>"
+        } else {
+            "sender"
+        };
+        let _enter = rt.enter();
+        senders.push(runtime::task::Builder::new().name(name).spawn(async move {
+            tx.send(i).await // SEND
+        }));
+    }
+    let sleeper = rt.spawn(async { runtime::time::sleep(Duration::from_secs(3600)).await });
+    let server = profiler::serve_handle("127.0.0.1:0", rt.handle().clone()).unwrap();
+    let addr = server.local_addr();
+    test_support::wait_until(|| {
+        let (_, doc) = get_json(addr, "debug=json");
+        doc["totals"]["parked"] == 6
+    });
+
+    let (status, doc) = get_json(addr, "debug=json");
+    assert_eq!(status, 200);
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["totals"]["tasks"], 6);
+    assert_eq!(doc["totals"]["workers"], 2);
+    assert_eq!(
+        doc["tasks"].as_array().unwrap().len(),
+        0,
+        "no tasks unless asked"
+    );
+    let groups = doc["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    let send = &groups[0];
+    assert_eq!(send["count"], 5);
+    assert_eq!(send["state"], "parked");
+    assert_eq!(send["reason"], "chan send");
+    let line = include_str!("json.rs")
+        .lines()
+        .position(|l| l.ends_with("// SEND"))
+        .unwrap()
+        + 1;
+    assert!(
+        send["park_site"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("profiler/tests/json.rs:{line}:")),
+        "{send}"
+    );
+    assert!(send["longest_park_ns"].as_u64().is_some());
+    assert_eq!(groups[1]["reason"], "sleep");
+
+    // The group's tasks, two at a time.
+    let (_, page) = get_json(addr, "debug=json&group=0&limit=2&offset=4");
+    assert_eq!(page["tasks_matched"], 5);
+    assert_eq!(page["offset"], 4);
+    let tasks = page["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "the fifth of five");
+    let (_, all) = get_json(addr, "debug=json&group=0&limit=10");
+    let tasks = all["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 5);
+    for task in tasks {
+        assert_eq!(task["group"], 0);
+        assert_eq!(task["reason"], "chan send");
+        assert!(task["park_ns"].as_u64().is_some());
+        assert!(task["future_type"]
+            .as_str()
+            .unwrap()
+            .contains("groups_totals_and_pages_of_tasks"));
+        assert_eq!(task["blocked_by"], Value::Array(vec![]));
+        assert_eq!(task["poll_ns"], Value::Null);
+    }
+    // Names are strings, as given: escaping them is the page's job.
+    assert!(tasks
+        .iter()
+        .any(|t| t["name"] == "<script>alert(1)</script>"));
+    let ids: Vec<u64> = tasks.iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    for sender in &senders {
+        assert!(ids.contains(&sender.id().as_u64()));
+    }
+
+    for bad in [
+        "debug=json&group=2",
+        "debug=json&limit=x",
+        "debug=json&offset=-1",
+        "debug=json&limit=10001",
+    ] {
+        let (status, body) = get_json(addr, bad);
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    // The server kept serving.
+    assert_eq!(get_json(addr, "debug=json").0, 200);
+    drop((rx, sleeper));
+}

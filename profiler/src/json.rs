@@ -39,6 +39,8 @@ struct Document<'a> {
     totals: Totals,
     groups: Vec<Group<'a>>,
     deadlocks: Vec<Vec<u64>>,
+    /// Every running task (at most one per worker), with its time in poll: stuck polls.
+    running: Vec<Task<'a>>,
     /// Tasks that `page.group` selects (every task without it): what `offset` pages through.
     tasks_matched: usize,
     offset: usize,
@@ -181,11 +183,24 @@ pub fn render(profile: &Profile, page: &Page) -> Result<Vec<u8>, String> {
             .iter()
             .map(|d| d.tasks().iter().map(|id| id.as_u64()).collect())
             .collect(),
+        running: Vec::new(),
         tasks_matched: 0,
         offset: page.offset,
         tasks: Vec::new(),
     };
     let mut document = document;
+    let group_of = |task: &TaskSnapshot| {
+        groups
+            .iter()
+            .position(|g| same_group(task, g.task()))
+            .unwrap_or(usize::MAX)
+    };
+    document.running = profile
+        .tasks()
+        .iter()
+        .filter(|task| task.state() == TaskState::Running)
+        .map(|task| self::task(task, group_of(task)))
+        .collect();
     let selected = |task: &&TaskSnapshot| match page.group {
         Some(group) => same_group(task, groups[group].task()),
         None => true,
@@ -198,13 +213,7 @@ pub fn render(profile: &Profile, page: &Page) -> Result<Vec<u8>, String> {
             .filter(selected)
             .skip(page.offset)
             .take(page.limit)
-            .map(|task| {
-                let group = groups
-                    .iter()
-                    .position(|g| same_group(task, g.task()))
-                    .unwrap_or(usize::MAX);
-                self::task(task, group)
-            })
+            .map(|task| self::task(task, group_of(task)))
             .collect();
     }
     Ok(serde_json::to_vec(&document).expect("a profile always serializes"))

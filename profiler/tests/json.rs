@@ -114,3 +114,26 @@ fn groups_totals_and_pages_of_tasks() {
     assert_eq!(get_json(addr, "debug=json").0, 200);
     drop((rx, sleeper));
 }
+
+#[test]
+fn the_live_page_is_one_self_contained_file_linked_from_the_index() {
+    let rt = runtime::Builder::new().worker_threads(1).build().unwrap();
+    let server = profiler::serve_handle("127.0.0.1:0", rt.handle().clone()).unwrap();
+    let reply = test_support::http_get(server.local_addr(), "/debug/pprof/live");
+    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+    assert!(reply.contains("\r\nContent-Type: text/html"), "{reply}");
+    let page = reply.split_once("\r\n\r\n").unwrap().1;
+    assert!(page.contains("<script>") && page.contains("debug=json"));
+    // No external assets: no src or stylesheet links, no remote URL but the SVG namespace.
+    assert!(!page.contains(" src="), "a script or image from elsewhere");
+    assert!(!page.contains("<link"), "a stylesheet from elsewhere");
+    let remote = page.matches("http://").count() + page.matches("https://").count();
+    assert_eq!(remote, page.matches("http://www.w3.org/2000/svg").count());
+    // Data reaches the page as text only.
+    assert!(!page.contains("innerHTML") && !page.contains("insertAdjacentHTML"));
+    let index = test_support::http_get(server.local_addr(), "/debug/pprof/");
+    assert!(index.contains("<a href=\"/debug/pprof/live\">"), "{index}");
+    // And the running tasks the page flags as stuck polls are in the JSON.
+    let json = test_support::http_get(server.local_addr(), "/debug/pprof/goroutine?debug=json");
+    assert!(json.contains("\"running\":["), "{json}");
+}

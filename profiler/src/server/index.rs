@@ -68,6 +68,7 @@ pub(super) fn render(counts: &Counts) -> String {
     }
     page.push_str(
         "</table>\n\
+         <a href=\"/debug/pprof/live\">live view</a> (refreshes itself)\n<br>\n\
          <a href=\"/debug/pprof/goroutine?debug=2\">full task dump</a>\n<br>\n\
          <a href=\"/metrics\">/metrics</a> (Prometheus)\n<br>\n\
          <a href=\"/debug/vars\">/debug/vars</a> (JSON)\n<br>\n\

@@ -17,6 +17,7 @@ enum Endpoint {
     Park,
     Metrics,
     Vars,
+    Live,
 }
 
 impl Endpoint {
@@ -28,6 +29,7 @@ impl Endpoint {
             "/debug/pprof/park" => Endpoint::Park,
             "/metrics" => Endpoint::Metrics,
             "/debug/vars" => Endpoint::Vars,
+            "/debug/pprof/live" => Endpoint::Live,
             _ => return None,
         })
     }
@@ -58,9 +60,18 @@ pub(super) fn route(request: &Request, profiles: &Arc<Profiles>) -> Response {
         Endpoint::Park => serve_park(&query, profiles),
         Endpoint::Metrics => Ok(serve_metrics(profiles)),
         Endpoint::Vars => serve_vars(profiles),
+        Endpoint::Live => Ok(Response::full(
+            Status::OK,
+            HTML,
+            LIVE_PAGE.as_bytes().to_vec(),
+        )),
     });
     handled.unwrap_or_else(|error| error)
 }
+
+/// `/debug/pprof/live`: one self-contained page (no external assets) that reads
+/// `goroutine?debug=json` every few seconds.
+const LIVE_PAGE: &str = include_str!("live.html");
 
 /// The path and query of a request target in origin form (`/path?query`) or absolute form
 /// (`http://host/path?query`, which proxies send); `None` for anything else (`*`).

@@ -56,6 +56,8 @@ struct Totals {
     spawned: u64,
     completed: u64,
     workers: usize,
+    /// Parked tasks by park reason (Go's spelling), for those with a recorded park.
+    by_reason: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Serialize)]
@@ -158,6 +160,7 @@ pub fn render(profile: &Profile, page: &Page) -> Result<Vec<u8>, String> {
             spawned: profile.spawned_total(),
             completed: profile.completed_total(),
             workers: profile.workers(),
+            by_reason: by_reason(&groups),
         },
         groups: groups
             .iter()
@@ -217,6 +220,17 @@ pub fn render(profile: &Profile, page: &Page) -> Result<Vec<u8>, String> {
             .collect();
     }
     Ok(serde_json::to_vec(&document).expect("a profile always serializes"))
+}
+
+/// Parked tasks by reason, from the groups (a few, where tasks are a million).
+fn by_reason(groups: &[runtime::TaskGroup<'_>]) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for group in groups {
+        if let Some(park) = group.task().park() {
+            *counts.entry(park.reason().to_string()).or_default() += group.count();
+        }
+    }
+    counts
 }
 
 fn cases(cases: &[runtime::ParkCase]) -> Vec<Case> {

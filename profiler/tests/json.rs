@@ -137,3 +137,59 @@ fn the_live_page_is_one_self_contained_file_linked_from_the_index() {
     let json = test_support::http_get(server.local_addr(), "/debug/pprof/goroutine?debug=json");
     assert!(json.contains("\"running\":["), "{json}");
 }
+
+/// In a real browser: a task name holding HTML shows as text and runs nothing. Needs
+/// Chromium (`CHROMIUM`, default `/usr/bin/chromium`); `.ci/browser-test` runs it.
+#[test]
+#[ignore = "needs headless Chromium; run by .ci/browser-test"]
+fn the_live_page_shows_a_name_holding_html_as_text() {
+    let rt = runtime::Builder::new().worker_threads(1).build().unwrap();
+    let name =
+        "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
+    let (tx, rx) = runtime::chan::channel::<()>(0);
+    let task = {
+        let _enter = rt.enter();
+        runtime::task::Builder::new()
+            .name(name)
+            .spawn(async move { rx.recv().await })
+    };
+    let server = profiler::serve_handle("127.0.0.1:0", rt.handle().clone()).unwrap();
+    test_support::wait_until(|| {
+        rt.profile()
+            .task(task.id())
+            .is_some_and(|t| t.park().is_some())
+    });
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let profile_dir = std::env::temp_dir().join(format!("parkade-live-{}", std::process::id()));
+    let output = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=3000",
+        ])
+        .arg(format!("--user-data-dir={}", profile_dir.display()))
+        .arg("--dump-dom")
+        .arg(format!("http://{}/debug/pprof/live", server.local_addr()))
+        .output()
+        .expect("run chromium");
+    let _ = std::fs::remove_dir_all(&profile_dir);
+    let dom = String::from_utf8_lossy(&output.stdout);
+    // The group row names the task, as text: the serializer escapes `<` in text nodes.
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "{dom}"
+    );
+    assert!(!dom.contains("<title>pwned"), "a script ran: {dom}");
+    assert!(dom.contains("<title>Parkade live</title>"), "{dom}");
+    assert!(
+        !dom.contains("<img src=\"x\""),
+        "the name became an element: {dom}"
+    );
+    drop(tx);
+}

@@ -28,9 +28,9 @@
 //!
 //! # Layout
 //!
-//! [`core`] is what every channel shares (the ends' counts, parked receivers, the close);
-//! [`buffered`] and [`unbounded`] are the two algorithms for keeping values; `endpoints` is
-//! the public API over them.
+//! `core` is what every channel shares (the ends' counts, parked receivers, the close);
+//! `buffered` and `unbounded` are the two algorithms for keeping values; `endpoints` is the
+//! public API over them.
 
 mod buffered;
 mod core;

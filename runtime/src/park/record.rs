@@ -41,19 +41,21 @@ pub(crate) struct Record {
     word: AtomicU64,
     /// Coarse-clock nanoseconds at the last park.
     since: AtomicU64,
-    /// The cases of the last `select` park: allocated by the polling thread at the task's
-    /// first `select` park (few tasks have one), freed with the task.
+    /// The cases of the last `select` park, and what the last lock or join park waits on:
+    /// allocated by the polling thread at the task's first park of either kind (few tasks
+    /// have one; the header stays as small as it is, which `profile()`'s walk of a million
+    /// headers measures), freed with the task.
     cases: AtomicPtr<CaseBuf>,
-    /// What the last lock or join park waits on (`holder.rs`): written with those parks
-    /// only, so read only for their reasons (`park::is_blocked_by_reason`).
-    blocked_on: AtomicU64,
 }
 
-/// Park words of a `select`'s cases. Grown by replacement; older buffers are chained and
-/// freed with the record, never while the task is alive.
+/// Park words of a `select`'s cases, and what a lock or join park waits on (`holder.rs`:
+/// written with those parks only, so read only for their reasons,
+/// `park::is_blocked_by_reason`). Grown by replacement; older buffers are chained and freed
+/// with the record, never while the task is alive.
 struct CaseBuf {
     len: AtomicUsize,
     words: Box<[AtomicU64]>,
+    blocked_on: AtomicU64,
     older: *mut CaseBuf,
 }
 
@@ -87,7 +89,6 @@ impl Record {
             word: AtomicU64::new(0),
             since: AtomicU64::new(0),
             cases: AtomicPtr::new(ptr::null_mut()),
-            blocked_on: AtomicU64::new(0),
         }
     }
 
@@ -110,18 +111,11 @@ impl Record {
         RawPark::decode(word, since)
     }
 
-    /// Whether the task has parked on a `select` (now or before): then a snapshot takes
-    /// `read_with_cases`.
+    /// Whether the task has parked on a `select`, a lock or a join (now or before): then a
+    /// snapshot takes `read_with_cases`.
     #[inline]
     pub(crate) fn has_cases(&self) -> bool {
         !self.cases.load(Relaxed).is_null()
-    }
-
-    /// What the last park waits on, if its reason records it (`park::is_blocked_by_reason`), for
-    /// choosing the snapshot's path: one load, not consistent with the park.
-    #[inline]
-    pub(crate) fn blocked_on_hint(&self) -> u64 {
-        self.blocked_on.load(Relaxed)
     }
 
     /// As `read`, with a `select` park's cases and what a lock or join park waits on
@@ -143,11 +137,43 @@ impl Record {
             }
             // Stored before the word it goes with, whose Acquire load this follows.
             blocked_on = match super::is_blocked_by_reason(code) {
-                true => self.blocked_on.load(Relaxed),
+                true => self.read_blocked_on(),
                 false => 0,
             };
         });
         (RawPark::decode(word, since), cases, blocked_on)
+    }
+
+    fn read_blocked_on(&self) -> u64 {
+        let buf = self.cases.load(Acquire);
+        if buf.is_null() {
+            return 0;
+        }
+        // SAFETY: as in `read_cases`.
+        unsafe { &*buf }.blocked_on.load(Relaxed)
+    }
+
+    /// Stores what a lock or join park waits on. Only the polling thread calls this.
+    fn write_blocked_on(&self, blocked_on: u64) {
+        let mut buf = self.cases.load(Relaxed);
+        if buf.is_null() {
+            buf = self.grow_cases(buf, 0);
+        }
+        // SAFETY: non-null and alive (see `read_cases`).
+        unsafe { &*buf }.blocked_on.store(blocked_on, Relaxed);
+    }
+
+    /// Replaces the case buffer with one of at least `len` words (the old one stays chained).
+    #[cold]
+    fn grow_cases(&self, old: *mut CaseBuf, len: usize) -> *mut CaseBuf {
+        let grown = Box::into_raw(Box::new(CaseBuf {
+            len: AtomicUsize::new(0),
+            words: (0..len.max(4)).map(|_| AtomicU64::new(0)).collect(),
+            blocked_on: AtomicU64::new(0),
+            older: old,
+        }));
+        self.cases.store(grown, Release);
+        grown
     }
 
     fn read_cases(&self, out: &mut Vec<(ParkReason, &'static Location<'static>)>) {
@@ -172,13 +198,7 @@ impl Record {
         // SAFETY: as in `read_cases`; only this (polling) thread replaces the pointer.
         let too_small = buf.is_null() || unsafe { &*buf }.words.len() < words.len();
         if too_small {
-            let grown = Box::into_raw(Box::new(CaseBuf {
-                len: AtomicUsize::new(0),
-                words: (0..words.len().max(4)).map(|_| AtomicU64::new(0)).collect(),
-                older: buf,
-            }));
-            self.cases.store(grown, Release);
-            buf = grown;
+            buf = self.grow_cases(buf, words.len());
         }
         // SAFETY: non-null and alive (see `read_cases`).
         let buf = unsafe { &*buf };
@@ -288,9 +308,7 @@ thread_local! {
 /// what it waits on with the park. (A `select` case records its park only.)
 #[inline]
 pub(crate) fn record_blocked(code: u16, site: &'static Location<'static>, blocked_on: u64) {
-    record_with(code, site, |record| {
-        record.blocked_on.store(blocked_on, Relaxed)
-    });
+    record_with(code, site, |record| record.write_blocked_on(blocked_on));
 }
 
 /// Records that the task being polled on this thread parks for `reason` at `site`.

@@ -36,9 +36,7 @@ impl Record {
     ) {
         (None, Vec::new(), 0)
     }
-    pub(crate) fn blocked_on_hint(&self) -> u64 {
-        0
-    }
+
     pub(crate) fn since(&self) -> u64 {
         0
     }

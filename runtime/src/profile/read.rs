@@ -47,12 +47,12 @@ pub(crate) fn snapshot(task: TaskView<'_>, now: u64) -> TaskSnapshot {
         || task.state().profile_bits(),
         || (task.state(), task.record().read()),
     );
-    // (A `select` park is checked too: its cases may be newer than a `has_cases` read.)
+    // (A `select` park is checked too: its cases may be newer than a `has_cases` read; and a
+    // lock or join park, which keeps what it waits on in that buffer.)
     if task.meta().name.is_some()
         || task.record().has_cases()
         || park.is_some_and(|raw| {
-            raw.code == ParkReason::Select.code()
-                || (park::is_blocked_by_reason(raw.code) && task.record().blocked_on_hint() != 0)
+            raw.code == ParkReason::Select.code() || park::is_blocked_by_reason(raw.code)
         })
     {
         return snapshot_rare(task, now);

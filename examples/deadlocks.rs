@@ -66,7 +66,20 @@ fn deadlock(rt: &runtime::Runtime) -> (profiler::Leaks, runtime::Profile) {
         opposite_orders();
         join_under_lock();
         upgrade_in_place();
-        runtime::time::sleep(Duration::from_millis(100)).await;
+        // Until all five tasks are parked (at most 10 s, however slow the machine).
+        for _ in 0..1000 {
+            let profile = runtime::profile();
+            if profile
+                .tasks()
+                .iter()
+                .filter(|t| t.park().is_some())
+                .count()
+                >= 5
+            {
+                break;
+            }
+            runtime::time::sleep(Duration::from_millis(10)).await;
+        }
     });
     let (earlier, later) = (rt.profile(), rt.profile());
     let found = profiler::leaks_confirmed(&earlier, &later, profiler::LeakOptions::default());

@@ -31,6 +31,8 @@ async fn a_mutex_waiter_is_blocked_by_the_holder_and_follows_the_hand_off() {
         let _guard = m.lock().await;
         let _ = b_released.await;
     });
+    // B queues first, so that the lock passes to B, not C, when A lets go.
+    wait_for(|p| task_parked_for(p, b.id(), ParkReason::MutexLock)).await;
     let m = mutex.clone();
     let c = runtime::spawn(async move {
         drop(m.lock().await);

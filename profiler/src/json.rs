@@ -111,16 +111,6 @@ fn nanos(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// True if `a` and `b` fall in one group of the grouped dump: same state, reason, park site
-/// and spawn site (compared by value).
-fn same_group(a: &TaskSnapshot, b: &TaskSnapshot) -> bool {
-    let key = |t: &TaskSnapshot| {
-        let park = t.park().map(|p| (p.reason(), *p.site()));
-        (t.state(), park, *t.spawn_site())
-    };
-    key(a) == key(b)
-}
-
 /// The most tasks one page may hold.
 pub const MAX_LIMIT: usize = 10_000;
 
@@ -195,7 +185,7 @@ pub fn render(profile: &Profile, page: &Page) -> Result<Vec<u8>, String> {
     let group_of = |task: &TaskSnapshot| {
         groups
             .iter()
-            .position(|g| same_group(task, g.task()))
+            .position(|g| g.contains(task))
             .unwrap_or(usize::MAX)
     };
     document.running = profile
@@ -205,7 +195,7 @@ pub fn render(profile: &Profile, page: &Page) -> Result<Vec<u8>, String> {
         .map(|task| self::task(task, group_of(task)))
         .collect();
     let selected = |task: &&TaskSnapshot| match page.group {
-        Some(group) => same_group(task, groups[group].task()),
+        Some(group) => groups[group].contains(task),
         None => true,
     };
     document.tasks_matched = profile.tasks().iter().filter(selected).count();

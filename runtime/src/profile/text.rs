@@ -27,6 +27,19 @@ impl SiteKey {
     }
 }
 
+impl GroupKey {
+    /// The group `task` falls in, compared by value.
+    fn of(task: &TaskSnapshot) -> GroupKey {
+        let park = task.park();
+        GroupKey {
+            state: task.state(),
+            reason: park.map(|p| p.reason),
+            park_site: park.map(|p| SiteKey::new(p.site)),
+            spawn_site: SiteKey::new(task.spawn_site),
+        }
+    }
+}
+
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "task profile: total {}", self.tasks.len())?;
@@ -62,6 +75,12 @@ impl<'a> TaskGroup<'a> {
     /// group's.
     pub fn task(&self) -> &'a TaskSnapshot {
         self.first
+    }
+
+    /// True if `task` belongs in this group: the same state, reason, park site and spawn
+    /// site (compared by value), as the grouping decided.
+    pub fn contains(&self, task: &TaskSnapshot) -> bool {
+        GroupKey::of(task) == GroupKey::of(self.first)
     }
 
     /// The longest park among the group's tasks (zero for tasks not parked).
@@ -290,13 +309,7 @@ pub fn group_tasks<'a>(tasks: impl IntoIterator<Item = &'a TaskSnapshot>) -> Vec
     }
     let mut by_value: HashMap<GroupKey, (usize, TaskGroup<'a>)> = HashMap::new();
     for (position, part) in by_address.into_values() {
-        let park = part.first.park();
-        let key = GroupKey {
-            state: part.first.state(),
-            reason: park.map(|p| p.reason),
-            park_site: park.map(|p| SiteKey::new(p.site)),
-            spawn_site: SiteKey::new(part.first.spawn_site),
-        };
+        let key = GroupKey::of(part.first);
         let (first, group) = by_value
             .entry(key)
             .or_insert((position, TaskGroup { count: 0, ..part }));

@@ -171,7 +171,7 @@ impl Handle {
     /// # });
     /// ```
     pub fn running_polls(&self) -> Vec<RunningPoll> {
-        self.shared.running_polls(poll_slot::now())
+        self.shared.running_polls(crate::park::now())
     }
 
     /// The number of worker threads.

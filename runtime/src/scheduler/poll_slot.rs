@@ -14,7 +14,6 @@
 //! has (but for a wrap of 65,536 ticks exactly between its reads) seen one poll both times.
 
 use crate::loom::atomic::{AtomicU64, Ordering};
-use crate::park;
 use crate::task_core::TaskId;
 use std::time::Duration;
 
@@ -117,9 +116,4 @@ impl RunningPoll {
     pub fn poll_id(&self) -> u64 {
         self.id
     }
-}
-
-/// The park clock now, against which slots are read (0 with recording off).
-pub(crate) fn now() -> u64 {
-    park::now()
 }
